@@ -1,0 +1,121 @@
+# gitcage. `make` builds, `make check` runs every test, `make demo` shows it working.
+# Both check and demo install missing Debian packages first (tools/install-deps).
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib/gitcage
+HOOKSDIR    ?= $(LIBDIR)/hooks
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
+
+BUILD       ?= build
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+CFLAGS      ?= -O2 -g
+WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+	       -Wstrict-prototypes -Wvla -Wno-missing-field-initializers
+HARDEN      := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CPPFLAGS    += -D_GNU_SOURCE -Isrc -I$(BUILD) \
+	       -DGITCAGE_VERSION='"$(VERSION)"' \
+	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
+	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"'
+DEPFLAGS    := -MMD -MP
+
+# The gitcage binary links inih and libcap only. libseccomp runs at build time, to compile
+# the filter into a BPF program (src/seccomp_gen.c). libgit2 is linked only where a write
+# is verified, so the fetch path never pays for loading it.
+RUN_PKGS    := inih libcap
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(RUN_PKGS) libgit2 libseccomp 2>/dev/null)
+RUN_LIBS    := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
+SECCOMP_LIBS:= $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+ALL_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) $(DEPFLAGS)
+LDFLAGS     ?=
+ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+LIB_SRCS    := $(filter-out src/main.c src/seccomp_gen.c,$(wildcard src/*.c))
+LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+PROBE       := $(BUILD)/tests/probe
+
+.PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
+all: $(BUILD)/gitcage
+
+$(BUILD)/%.o: src/%.c | $(BUILD)/seccomp-filter.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libgitcage.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/gitcage: $(BUILD)/main.o $(BUILD)/libgitcage.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+
+# The seccomp filter is compiled once, at build time, by libseccomp itself.
+$(BUILD)/seccomp-gen: src/seccomp_gen.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+
+$(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
+	$(BUILD)/seccomp-gen > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libgitcage.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
+
+$(PROBE): tests/security/probe.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
+
+tests: $(BUILD)/gitcage $(UNIT_BINS) $(PROBE)
+
+# Sanitizer build: the same sources, with ASan and UBSan, in its own directory.
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" HARDEN= tests
+
+deps:
+	tools/install-deps
+
+# Every test: unit (plain and sanitized), then the sandbox, security and ssh tests, which run
+# as an unprivileged user (as root, tools/as-test-user stages a copy for the test user).
+check: deps
+	$(MAKE) tests asan
+	tests/run-all
+
+check-unit: tests asan
+	tests/run-all unit
+
+check-sandbox: tests
+	tests/run-all sandbox
+
+demo: deps
+	$(MAKE) all
+	tools/demo
+
+bench: deps
+	$(MAKE) all
+	bench/run
+
+install: $(BUILD)/gitcage
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
+	for hook in hooks/*; do [ -f "$$hook" ] && install -m 0755 "$$hook" $(DESTDIR)$(HOOKSDIR)/; done; true
+	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1
+	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage
+	[ -e $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf ] || \
+		install -m 0644 config/gitcage.conf $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gitcage $(DESTDIR)$(MANDIR)/man1/gitcage.1
+	rm -rf $(DESTDIR)$(LIBDIR)
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/security/*.c
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

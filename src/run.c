@@ -1,0 +1,80 @@
+/* gitcage run: a command in the sandbox, for CI and tooling on untrusted repositories. */
+#include <getopt.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hygiene.h"
+#include "sandbox.h"
+#include "util.h"
+#include "verbs.h"
+
+struct run_options {
+	const char *repo;
+	int writable;
+	char **command;
+};
+
+static void parse_run_options(int argc, char **argv, struct run_options *out)
+{
+	static const struct option long_options[] = {
+		{"repo", required_argument, NULL, 'r'},
+		{"writable", no_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	optind = 1;
+	/* "+": the first non-option word starts the command, whose own options stay its own. */
+	while ((opt = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+		if (opt == 'r')
+			out->repo = optarg;
+		else if (opt == 'w')
+			out->writable = 1;
+		else
+			die("usage: gitcage run [--repo DIR [--writable]] [--] COMMAND [ARG...]");
+	}
+	if (optind >= argc)
+		die("run: no command given (usage: gitcage run [--repo DIR [--writable]] "
+		    "[--] COMMAND [ARG...])");
+	if (out->writable && !out->repo)
+		die("run: --writable needs --repo DIR");
+	out->command = argv + optind;
+}
+
+int verb_run(const struct global_options *options, int argc, char **argv)
+{
+	struct run_options run = {0};
+	struct config cfg;
+	char *repo_path cleanup_free = NULL;
+	int repo_fd cleanup_fd = -1;
+
+	parse_run_options(argc, argv, &run);
+	hygiene_refuse_root();
+	verbs_load_config(options, 1, &cfg);
+	if (run.repo) {
+		/* The caller names the directory, so its path is trusted; its content is not. */
+		repo_path = realpath(run.repo, NULL);
+		if (!repo_path)
+			die_errno("run: %s", run.repo);
+		repo_fd = open(repo_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (repo_fd < 0)
+			die_errno("run: %s", repo_path);
+	}
+	struct sandbox_spec spec = {
+		.repo_path = repo_path,
+		.repo_fd = repo_fd,
+		.writable = run.writable,
+		.argv = run.command,
+		.envp = hygiene_sandbox_env(1, 0),
+		.limits = &cfg.limits,
+	};
+	struct sandbox_result result;
+	sandbox_run(&spec, &result);
+	if (result.timed_out)
+		warn_line("run: the command ran past the timeout of %llu s and was killed",
+			  cfg.limits.timeout);
+	int status = sandbox_exit_status(&result);
+	config_free(&cfg);
+	return status;
+}

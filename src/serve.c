@@ -1,0 +1,218 @@
+/* gitcage serve USER: the forced command of USER's ssh keys. */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "audit.h"
+#include "hygiene.h"
+#include "repo.h"
+#include "request.h"
+#include "sandbox.h"
+#include "util.h"
+#include "verbs.h"
+
+#define MAX_GIT_ARGS 40
+
+struct serve {
+	const char *user;
+	struct config cfg;
+	char root[PATH_MAX]; /* repositories, canonical */
+	int root_fd;
+	struct timespec start;
+	struct audit_record audit;
+};
+
+static long long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void finish_audit(struct serve *serve, const char *verdict, const char *reason, int status)
+{
+	serve->audit.verdict = verdict;
+	serve->audit.reason = reason;
+	serve->audit.exit_status = status;
+	serve->audit.duration_ms = elapsed_ms(&serve->start);
+	audit_write(serve->cfg.audit, &serve->audit);
+}
+
+/* Refuse with one line to the client; the audit log gets the real reason. */
+static _Noreturn void refuse(struct serve *serve, const char *reason, const char *client_message)
+{
+	finish_audit(serve, "refused", reason, EXIT_GITCAGE);
+	die("%s", client_message);
+}
+
+static int valid_user(const char *user)
+{
+	size_t len = strlen(user);
+	return len > 0 && len < 64 && user[0] != '-' && user[0] != '.' && user[0] != '@' &&
+	       strspn(user, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		       len;
+}
+
+static int is_glob(const char *pattern)
+{
+	return strpbrk(pattern, "*?[") != NULL;
+}
+
+static void list_one(struct serve *serve, const char *relpath)
+{
+	struct repo repo;
+	struct error err;
+	const struct repo_rule *rule = config_find_repo(&serve->cfg, relpath);
+	int can_read = acl_allows(&serve->cfg, rule, serve->user, ACCESS_READ);
+	int can_write = acl_allows(&serve->cfg, rule, serve->user, ACCESS_WRITE);
+	if (!can_read ||
+	    repo_resolve(serve->root_fd, serve->root, relpath, geteuid(), &repo, &err) != 0)
+		return;
+	printf("  %-2s  %s\n", can_write ? "RW" : "R", repo.relpath);
+	repo_close(&repo);
+}
+
+/* A bare login: what this user may reach, as gitolite's "info" shows it. */
+static int list_repositories(struct serve *serve)
+{
+	printf("hello %s, this is gitcage. You may reach:\n", serve->user);
+	for (size_t i = 0; i < serve->cfg.repo_count; i++) {
+		const char *pattern = serve->cfg.repos[i].path;
+		if (!is_glob(pattern)) {
+			list_one(serve, pattern);
+			continue;
+		}
+		char full[PATH_MAX];
+		glob_t found;
+		xsnprintf(full, sizeof(full), "%s/%s", serve->root, pattern);
+		if (glob(full, GLOB_NOSORT, NULL, &found) != 0)
+			continue;
+		for (size_t j = 0; j < found.gl_pathc; j++)
+			list_one(serve, found.gl_pathv[j] + strlen(serve->root) + 1);
+		globfree(&found);
+	}
+	finish_audit(serve, "ok", NULL, 0);
+	return 0;
+}
+
+/* git's command line: every setting that decides what git executes or trusts comes from us,
+ * and -c outranks the repository's own config. */
+static void build_git_argv(const struct serve *serve, const struct request *request,
+			   const char *repo_path, const char *hooks, char **argv)
+{
+	static char settings[3][PATH_MAX + 32];
+	size_t n = 0;
+	xsnprintf(settings[0], sizeof(settings[0]), "core.hooksPath=%s", hooks);
+	xsnprintf(settings[1], sizeof(settings[1]), "safe.directory=%s", repo_path);
+	argv[n++] = serve->cfg.git;
+	const char *fixed[] = {settings[0], settings[1], "receive.fsckObjects=true",
+			       "transfer.fsckObjects=true", "gc.auto=0", "receive.autogc=false",
+			       "maintenance.auto=false", "core.fsmonitor=false"};
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+		argv[n++] = "-c";
+		argv[n++] = (char *)fixed[i];
+	}
+	argv[n++] = (char *)request_service_subcommand(request->service);
+	/* --strict: serve exactly this directory, never DWIM to DIR/.git */
+	if (request->service == SERVICE_UPLOAD_PACK)
+		argv[n++] = "--strict";
+	argv[n++] = (char *)repo_path;
+	argv[n] = NULL;
+}
+
+static int outside_system(const char *path)
+{
+	return strncmp(path, "/usr/", 5) != 0 && strncmp(path, "/etc/", 5) != 0;
+}
+
+static int run_git(struct serve *serve, const struct request *request, const struct repo *repo)
+{
+	char *argv[MAX_GIT_ARGS];
+	const char *extra[3] = {NULL, NULL, NULL};
+	size_t extra_count = 0;
+	const char *hooks = access(serve->cfg.hooks, X_OK) == 0 ? serve->cfg.hooks : "/dev/null";
+	/* What git and the hooks need must be visible even when they live outside /usr. */
+	if (outside_system(serve->cfg.git))
+		extra[extra_count++] = serve->cfg.git;
+	if (strcmp(hooks, "/dev/null") != 0 && outside_system(hooks))
+		extra[extra_count++] = hooks;
+	build_git_argv(serve, request, repo->path, hooks, argv);
+	struct sandbox_spec spec = {
+		.repo_path = repo->path,
+		.repo_fd = repo->fd,
+		.writable = request_service_writes(request->service),
+		.extra_readonly = extra,
+		.argv = argv,
+		.envp = hygiene_sandbox_env(0, 1),
+		.limits = &serve->cfg.limits,
+	};
+	struct sandbox_result result;
+	sandbox_run(&spec, &result);
+	int status = sandbox_exit_status(&result);
+	if (result.timed_out)
+		warn_line("%s ran past the timeout of %llu s and was stopped",
+			  request_service_name(request->service), serve->cfg.limits.timeout);
+	finish_audit(serve, status == 0 ? "ok" : "failed",
+		     result.timed_out ? "timeout" : status ? "git failed" : NULL, status);
+	return status;
+}
+
+static void open_root(struct serve *serve)
+{
+	struct error err;
+	if (!serve->cfg.repositories)
+		die("%s: [server] repositories is not set", serve->cfg.file);
+	if (!realpath(serve->cfg.repositories, serve->root))
+		die_errno("the repositories root %s", serve->cfg.repositories);
+	serve->root_fd = repo_open_root(serve->root, &err);
+	if (serve->root_fd < 0)
+		die("%s", err.message);
+}
+
+int verb_serve(const struct global_options *options, int argc, char **argv)
+{
+	struct serve serve = {.root_fd = -1};
+	struct request request;
+	struct repo repo;
+	struct error err;
+	/* The client's git prints our stderr as its own error: speak its language. */
+	util_set_prefix("fatal: ");
+	if (argc != 2 || !valid_user(argv[1]))
+		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-')");
+	hygiene_refuse_root();
+	clock_gettime(CLOCK_MONOTONIC, &serve.start);
+	serve.user = argv[1];
+	serve.audit = (struct audit_record){.user = serve.user,
+					    .key = audit_read_key(hygiene_getenv("SSH_USER_AUTH")),
+					    .client = hygiene_getenv("SSH_CONNECTION")};
+	verbs_load_config(options, 0, &serve.cfg);
+	open_root(&serve);
+	const char *command = hygiene_getenv("SSH_ORIGINAL_COMMAND");
+	serve.audit.service = "login";
+	if (!command || !*command)
+		return list_repositories(&serve);
+	serve.audit.service = "unknown";
+	if (request_parse(command, &request, &err) != 0)
+		refuse(&serve, err.message, err.message);
+	serve.audit.service = request_service_name(request.service);
+	serve.audit.repo = request.path;
+	char not_found[PATH_MAX + 64];
+	xsnprintf(not_found, sizeof(not_found),
+		  "'%s' does not appear to be a git repository you may access", request.path);
+	/* One message for "absent", "unsafe" and "not allowed": a repository's existence must
+	 * not leak to users who may not read it. */
+	if (repo_resolve(serve.root_fd, serve.root, request.path, geteuid(), &repo, &err) != 0)
+		refuse(&serve, err.message, not_found);
+	serve.audit.repo = repo.relpath;
+	const struct repo_rule *rule = config_find_repo(&serve.cfg, repo.relpath);
+	enum access need = request_service_writes(request.service) ? ACCESS_WRITE : ACCESS_READ;
+	if (!acl_allows(&serve.cfg, rule, serve.user, ACCESS_READ))
+		refuse(&serve, "no read access", not_found);
+	if (!acl_allows(&serve.cfg, rule, serve.user, need))
+		refuse(&serve, "no write access", "you may read this repository but not push to it");
+	return run_git(&serve, &request, &repo);
+}
