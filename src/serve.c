@@ -1,5 +1,7 @@
 /* gitcage serve USER: the forced command of USER's ssh keys. */
 #include <glob.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,10 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	if (argc != 2 || !valid_user(argv[1]))
 		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-')");
 	hygiene_refuse_root();
+	/* When sshd's session process goes (the client vanished), stop the sandbox and still
+	 * finish the audit record: the wait loop turns SIGHUP into a kill of pid 1. */
+	if (prctl(PR_SET_PDEATHSIG, SIGHUP) != 0)
+		die_errno("cannot follow the ssh session");
 	clock_gettime(CLOCK_MONOTONIC, &serve.start);
 	serve.user = argv[1];
 	serve.audit = (struct audit_record){.user = serve.user,
