@@ -160,6 +160,7 @@ struct parser {
 	size_t ref_count;
 };
 
+/* [server] has the most keys. */
 _Static_assert(ARRAY_SIZE(server_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_KEYS");
 
 /* ---- small helpers ---- */
@@ -174,7 +175,7 @@ static void *append_zeroed(void *array, size_t count, size_t size)
 	return grown;
 }
 
-static char *xstrndup(const char *s, size_t len)
+static char *copy_bytes(const char *s, size_t len)
 {
 	char *copy = strndup(s, len);
 	if (!copy)
@@ -257,15 +258,16 @@ static const char *repo_path_problem(const char *path)
 		return "it must not contain '~'";
 	if (has_control(path))
 		return "it must not contain control characters";
-	for (const char *part = path; part;
-	     part = strchr(part, '/') ? strchr(part, '/') + 1 : NULL) {
+	for (const char *part = path;; part++) {
 		size_t len = strcspn(part, "/");
 		if (len == 0)
 			return "it must not contain empty components ('//' or a trailing '/')";
 		if ((len == 1 && part[0] == '.') || (len == 2 && part[0] == '.' && part[1] == '.'))
 			return "it must not contain '.' or '..' components";
+		part += len;
+		if (*part == '\0')
+			return NULL;
 	}
-	return NULL;
 }
 
 static void words_free(struct words *words)
@@ -579,6 +581,25 @@ static void open_repo(struct parser *p, const char *path)
 	p->section = SECTION_REPO;
 }
 
+static void trim_end(char *text)
+{
+	size_t len = strlen(text);
+	while (len && is_blank(text[len - 1]))
+		text[--len] = '\0';
+}
+
+/* inih's rule for values, applied to headers too: a ';' after a blank starts a comment. */
+static void cut_inline_comment(char *text)
+{
+	for (char *c = text; *c; c++) {
+		if (*c == ';' && c > text && is_blank(c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+	trim_end(text);
+}
+
 /* inner: what is between the brackets, e.g. " repo  team/demo.git ". */
 static void open_section(struct parser *p, char *inner)
 {
@@ -587,9 +608,9 @@ static void open_section(struct parser *p, char *inner)
 	if (*arg)
 		*arg++ = '\0';
 	arg += strspn(arg, BLANKS);
-	for (size_t len = strlen(arg); len && strchr(BLANKS, arg[len - 1]); len--)
-		arg[len - 1] = '\0';
-	if (*arg ? asprintf(&p->title, "%s %s", kind, arg) < 0 : !(p->title = strdup(kind)))
+	trim_end(arg);
+	int rc = *arg ? asprintf(&p->title, "%s %s", kind, arg) : asprintf(&p->title, "%s", kind);
+	if (rc < 0)
 		die("out of memory");
 
 	if (strcmp(kind, "server") == 0 && !*arg)
@@ -609,15 +630,9 @@ static void open_section(struct parser *p, char *inner)
  * or an inline comment; the last one, so that globs such as [repo team/[ab]*.git] work. */
 static void begin_section(struct parser *p, const char *line, size_t len)
 {
-	char *header = xstrndup(line, len);
-	char *comment = header;
-	while ((comment = strchr(comment + 1, ';')) && !strchr(BLANKS, comment[-1]))
-		;
-	if (comment)
-		*comment = '\0';
+	char *header = copy_bytes(line, len);
+	cut_inline_comment(header);
 	size_t end = strlen(header);
-	while (end && strchr(BLANKS, header[end - 1]))
-		header[--end] = '\0';
 
 	p->section = SECTION_SKIP;
 	free(p->title);
@@ -688,9 +703,13 @@ static char *feed_line(char *out, int size, void *stream)
 	const char *line;
 	size_t len;
 	finish_pending(p);
-	if (size < 1 || !next_raw_line(p, &line, &len))
+	if (!next_raw_line(p, &line, &len))
 		return NULL;
 	p->line++;
+	if (size < 1) {
+		parse_error(p, p->line, "inih offers no line buffer"); /* fail closed */
+		return NULL;
+	}
 	if (p->line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
 		line += 3; /* a UTF-8 byte order mark */
 		len -= 3;
@@ -736,12 +755,19 @@ static void check_group_refs(struct parser *p)
 			parse_error(p, p->refs[i].line,
 				    "unknown group '@%s': there is no [group %s]", p->refs[i].name,
 				    p->refs[i].name);
-		free(p->refs[i].name);
 	}
+}
+
+static void parser_free(struct parser *p)
+{
+	for (size_t i = 0; i < p->ref_count; i++)
+		free(p->refs[i].name);
 	free(p->refs);
 	free(p->title);
 }
 
+/* cfg must have been through config_init: a parse changes only what the file sets, so what it
+ * leaves out keeps its default. */
 static size_t parse_text(const char *data, size_t len, const char *name, struct config *cfg,
 			 struct config_errors *errors)
 {
@@ -754,6 +780,7 @@ static size_t parse_text(const char *data, size_t len, const char *name, struct 
 	if (rc != 0 && p.error_count == 0)
 		parse_error(&p, rc > 0 ? rc : p.line, "inih could not parse this file (%d)", rc);
 	check_group_refs(&p);
+	parser_free(&p);
 	return p.error_count;
 }
 
@@ -803,42 +830,46 @@ void config_errors_free(struct config_errors *errors)
 	*errors = (struct config_errors){0};
 }
 
-/* The whole file, NUL-terminated. Returns 0, or -1 with errno (EFBIG when too large). */
+/* Double *buf, up to CONFIG_MAX_BYTES. Returns 0, or -1 with errno EFBIG. */
+static int grow_buffer(char **buf, size_t *cap)
+{
+	if (*cap >= CONFIG_MAX_BYTES) {
+		errno = EFBIG;
+		return -1;
+	}
+	char *grown = realloc(*buf, *cap * 2);
+	if (!grown)
+		die("out of memory");
+	*buf = grown;
+	*cap *= 2;
+	return 0;
+}
+
+/* The whole file, NUL-terminated. Returns 0, or -1 with errno. */
 static int read_all(int fd, char **out, size_t *out_len)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 8192;
+	char *buf = xcalloc(cap, 1);
 	for (;;) {
-		if (cap - len < 4096) {
-			char *grown =
-			    cap >= CONFIG_MAX_BYTES ? NULL : realloc(buf, cap ? cap * 2 : 8192);
-			if (!grown) {
-				free(buf);
-				if (cap < CONFIG_MAX_BYTES)
-					die("out of memory");
-				errno = EFBIG;
-				return -1;
-			}
-			buf = grown;
-			cap = cap ? cap * 2 : 8192;
-		}
+		if (len + 1 == cap && grow_buffer(&buf, &cap) < 0)
+			goto fail;
 		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			free(buf);
-			errno = saved;
-			return -1;
-		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		if (n > 0)
+			len += (size_t)n;
+		else if (errno != EINTR)
+			goto fail;
 	}
 	buf[len] = '\0';
 	*out = buf;
 	*out_len = len;
 	return 0;
+fail:;
+	int saved = errno;
+	free(buf);
+	errno = saved;
+	return -1;
 }
 
 size_t config_parse_fd(int fd, const char *name, struct config *cfg, struct config_errors *errors)
