@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# gitcage serve behind a real OpenSSH server on 127.0.0.1, driven by real git clients:
+# what allowed users can do, and a refusal, with the refs unchanged, for everything else.
+
+load ../lib/common
+load ../lib/sshd
+
+setup_file() {
+	require_unprivileged
+	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
+	sshd_start "$BATS_FILE_TMPDIR/sshd"
+	# sshd_start exports SSHD_DIR and SSHD_PORT to every test of this file.
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+# Per test: a fresh repositories root, config, keys and audit log. alice writes (through
+# @devs), bob reads, carol has no rule at all.
+setup() {
+	ROOT=$BATS_TEST_TMPDIR/repos
+	CONF=$BATS_TEST_TMPDIR/gitcage.conf
+	AUDIT=$BATS_TEST_TMPDIR/audit.log
+	mkdir -p "$ROOT/team"
+	cat >"$CONF" <<-EOF
+		[server]
+		repositories = $ROOT
+		audit = $AUDIT
+		keys = $BATS_TEST_TMPDIR/keys
+		[limits]
+		timeout = 60
+		[group devs]
+		members = alice
+		[repo demo.git]
+		read = bob
+		write = @devs
+		[repo team/*.git]
+		read = @all
+		write = alice
+		[repo secret.git]
+		read = alice
+	EOF
+	chmod 600 "$CONF"
+	git init -q --bare "$ROOT/demo.git"
+	git init -q --bare "$ROOT/secret.git"
+	git init -q --bare "$ROOT/team/tools.git"
+	add_commits "$ROOT/demo.git" 2
+	: >"$SSHD_DIR/authorized_keys"
+	local user
+	for user in alice bob carol; do
+		[ -f "$SSHD_DIR/$user" ] || sshd_key "$user"
+		printf 'restrict,command="%s --config %s serve %s" %s\n' "$GITCAGE" "$CONF" "$user" \
+			"$(cat "$SSHD_DIR/$user.pub")" >>"$SSHD_DIR/authorized_keys"
+	done
+	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT"
+	SCP="$(id -un)@127.0.0.1"
+}
+
+# as USER COMMAND...: run a git client command with USER's key.
+as() {
+	local user=$1
+	shift
+	GIT_SSH_COMMAND=$(sshd_git_ssh_command "$user") "$@"
+}
+
+main_of() {
+	git -C "$1" rev-parse --verify -q refs/heads/main || git -C "$1" rev-parse HEAD
+}
+
+@test "alice clones over ssh:// and gets the commits" {
+	run as alice git clone -q "$URL/demo.git" "$BATS_TEST_TMPDIR/clone"
+	exit_status_is 0
+	[ "$(git -C "$BATS_TEST_TMPDIR/clone" log --format=%s | head -1)" = "commit 2" ]
+}
+
+@test "an scp-like URL works, and NAME finds NAME.git" {
+	run as alice git clone -q "$SCP:demo" "$BATS_TEST_TMPDIR/clone"
+	exit_status_is 0
+	[ -f "$BATS_TEST_TMPDIR/clone/file.txt" ] || flunk "no work tree"
+}
+
+@test "a leading / is dropped and a trailing / ignored" {
+	run as bob git ls-remote "$URL/demo.git/"
+	exit_status_is 0
+	[[ $output == *refs/heads/* ]] || flunk "$(ran)"
+}
+
+@test "fetch brings new commits" {
+	as alice git clone -q "$URL/demo.git" "$BATS_TEST_TMPDIR/clone"
+	add_commits "$ROOT/demo.git" 1
+	run as alice git -C "$BATS_TEST_TMPDIR/clone" fetch -q origin
+	exit_status_is 0
+	[ "$(git -C "$BATS_TEST_TMPDIR/clone" rev-parse FETCH_HEAD)" = "$(git -C "$ROOT/demo.git" rev-parse HEAD)" ]
+}
+
+@test "alice pushes and the server's branch moves" {
+	as alice git clone -q "$URL/demo.git" "$BATS_TEST_TMPDIR/clone"
+	echo change >>"$BATS_TEST_TMPDIR/clone/file.txt"
+	git -C "$BATS_TEST_TMPDIR/clone" commit -q -am "pushed"
+	run as alice git -C "$BATS_TEST_TMPDIR/clone" push -q origin HEAD
+	exit_status_is 0
+	[ "$(git -C "$ROOT/demo.git" log -1 --format=%s HEAD)" = pushed ] || flunk "not pushed"
+	run git -C "$ROOT/demo.git" fsck --strict
+	exit_status_is 0
+}
+
+@test "ls-remote lists the refs" {
+	run as bob git ls-remote "$URL/demo.git"
+	exit_status_is 0
+	[[ $output == *"$(git -C "$ROOT/demo.git" rev-parse HEAD)"* ]] || flunk "$(ran)"
+}
+
+@test "git archive --remote works through upload-archive" {
+	run as bob git archive --remote="$URL/demo.git" --format=tar -o "$BATS_TEST_TMPDIR/a.tar" HEAD
+	exit_status_is 0
+	tar -tf "$BATS_TEST_TMPDIR/a.tar" | grep -qx file.txt || flunk "file.txt not in the archive"
+}
+
+@test "protocol v2 is negotiated (GIT_TRACE_PACKET)" {
+	run as bob env GIT_TRACE_PACKET=1 git -c protocol.version=2 ls-remote "$URL/demo.git"
+	exit_status_is 0
+	[[ $output == *"< version 2"* ]] || flunk "no v2 in the trace: $(ran)"
+}
+
+@test "a reader's push is refused and the refs stay as they were" {
+	local before
+	before=$(git -C "$ROOT/demo.git" for-each-ref)
+	as bob git clone -q "$URL/demo.git" "$BATS_TEST_TMPDIR/clone"
+	git -C "$BATS_TEST_TMPDIR/clone" commit -q --allow-empty -m "bob's"
+	run as bob git -C "$BATS_TEST_TMPDIR/clone" push origin HEAD
+	[ "$status" -ne 0 ] || flunk "bob could push: $(ran)"
+	[[ $output == *"fatal: you may read this repository but not push to it"* ]] || flunk "$(ran)"
+	[ "$(git -C "$ROOT/demo.git" for-each-ref)" = "$before" ] || flunk "refs changed"
+}
+
+@test "a user without a rule gets the same answer as for a missing repository" {
+	run as carol git ls-remote "$URL/demo.git"
+	[ "$status" -ne 0 ] || flunk "carol could read: $(ran)"
+	local denied=${lines[0]}
+	run as carol git ls-remote "$URL/nothing-here.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[ "${lines[0]}" = "${denied//demo.git/nothing-here.git}" ] ||
+		flunk "the messages differ:" "$denied" "${lines[0]}"
+	[[ $denied == "fatal: 'demo.git' does not appear to be a git repository you may access" ]] ||
+		flunk "$denied"
+}
+
+@test "a repository readable only by alice is invisible to bob" {
+	run as bob git ls-remote "$URL/secret.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"does not appear to be a git repository you may access"* ]] || flunk "$(ran)"
+	run as alice git ls-remote "$URL/secret.git"
+	exit_status_is 0
+}
+
+@test "a glob rule and @all give read access to team/tools.git" {
+	run as carol git ls-remote "$URL/team/tools.git"
+	exit_status_is 0
+}
+
+@test "a symlink to a repository is refused like a missing one" {
+	ln -s demo.git "$ROOT/link.git"
+	run as alice git ls-remote "$URL/link.git"
+	[ "$status" -ne 0 ] || flunk "the symlink was followed: $(ran)"
+	[[ $output == *"'link.git' does not appear to be a git repository you may access"* ]] ||
+		flunk "$(ran)"
+	grep -q '"repo":"link' "$AUDIT" || flunk "no audit record"
+}
+
+@test "hostile commands are refused before anything runs" {
+	local command
+	for command in "git-upload-pack '../demo.git'" "git-upload-pack 'demo.git';id" \
+		"git-upload-pack '--help'" "git upload-pack demo.git" "sh -c id" \
+		"git-upload-pack 'demo.git' 'x'" 'git-upload-pack "demo.git"' \
+		"git-upload-pack '~/demo.git'" "git config foo.bar baz"; do
+		run sshd_ssh alice "$command" </dev/null
+		[ "$status" -eq 125 ] || flunk "not refused: $command" "$(ran)"
+		[[ ${lines[0]} == fatal:* ]] || flunk "no one-line fatal for: $command" "$(ran)"
+		[[ $output != *uid=* ]] || flunk "a command ran: $command"
+	done
+	[ "$(grep -c '"verdict":"refused"' "$AUDIT")" -eq 9 ] || flunk "$(cat "$AUDIT")"
+}
+
+@test "a bare login lists what the user may reach" {
+	run sshd_ssh alice </dev/null
+	exit_status_is 0
+	[[ $output == *"RW  demo.git"* ]] || flunk "$(ran)"
+	[[ $output == *"R   secret.git"* ]] || flunk "$(ran)"
+	[[ $output == *"RW  team/tools.git"* ]] || flunk "$(ran)"
+	run sshd_ssh carol </dev/null
+	exit_status_is 0
+	[[ $output != *demo.git* && $output != *secret.git* ]] || flunk "$(ran)"
+}
+
+@test "an unknown key is refused by sshd" {
+	[ -f "$SSHD_DIR/mallory" ] || sshd_key mallory
+	run as mallory git ls-remote "$URL/demo.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"Permission denied"* ]] || flunk "$(ran)"
+}
+
+@test "every call leaves one audit record with user, service and repository" {
+	as bob git ls-remote "$URL/demo.git" >/dev/null
+	run cat "$AUDIT"
+	[ "${#lines[@]}" -eq 1 ] || flunk "$(ran)"
+	[[ $output == *'"user":"bob"'* && $output == *'"service":"git-upload-pack"'* ]] || flunk "$(ran)"
+	[[ $output == *'"repo":"demo.git"'* && $output == *'"verdict":"ok"'* ]] || flunk "$(ran)"
+	[[ $output == *'"client":"127.0.0.1 '* ]] || flunk "$(ran)"
+}
+
+@test "a broken config names file and line, to the client and in check-config" {
+	printf '[server]\nrepositories = %s\nwirte = alice\n[limits]\ncpu = lots\n' "$ROOT" >"$CONF"
+	run as alice git ls-remote "$URL/demo.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"$CONF:3:"* ]] || flunk "$(ran)"
+	run "$GITCAGE" --config "$CONF" check-config
+	exit_status_is 125
+	[[ $output == *"$CONF:3:"* && $output == *"$CONF:5:"* ]] || flunk "not every error: $(ran)"
+}
+
+@test "a world-writable config is refused" {
+	chmod 666 "$CONF"
+	run as alice git ls-remote "$URL/demo.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"others can write"* ]] || flunk "$(ran)"
+	[ ! -e "$AUDIT" ] || flunk "it ran: $(cat "$AUDIT")"
+}
+
+@test "gitcage keys prints restricted lines, and one line for TYPE BLOB" {
+	mkdir -p "$BATS_TEST_TMPDIR/keys"
+	cp "$SSHD_DIR/alice.pub" "$BATS_TEST_TMPDIR/keys/alice@laptop.pub"
+	cp "$SSHD_DIR/bob.pub" "$BATS_TEST_TMPDIR/keys/bob.pub"
+	run "$GITCAGE" --config "$CONF" keys
+	exit_status_is 0
+	[ "${#lines[@]}" -eq 2 ] || flunk "$(ran)"
+	[[ ${lines[0]} == "restrict,command=\"$GITCAGE --config $CONF serve alice\" ssh-ed25519 "* ]] ||
+		flunk "$(ran)"
+	run "$GITCAGE" --config "$CONF" keys $(cut -d' ' -f1,2 "$SSHD_DIR/bob.pub")
+	exit_status_is 0
+	[ "${#lines[@]}" -eq 1 ] && [[ $output == *"serve bob\""* ]] || flunk "$(ran)"
+	run "$GITCAGE" --config "$CONF" keys $(cut -d' ' -f1,2 "$SSHD_DIR/carol.pub")
+	exit_status_is 1
+	[ -z "$output" ] || flunk "$(ran)"
+}
+
+# sshd runs an AuthorizedKeysCommand only when it and every directory above it belong to root
+# and nobody else can write them: tests/run-all stages such a copy when it starts as root.
+@test "gitcage keys works as sshd's AuthorizedKeysCommand" {
+	if [ -z "${GITCAGE_ROOT_OWNED:-}" ]; then
+		skip "needs a root-owned copy of gitcage (GITCAGE_ROOT_OWNED), which tests/run-all stages when run as root"
+	fi
+	mkdir -p "$BATS_TEST_TMPDIR/keys"
+	cp "$SSHD_DIR/alice.pub" "$BATS_TEST_TMPDIR/keys/alice.pub"
+	local saved_dir=$SSHD_DIR saved_port=$SSHD_PORT
+	# A second server whose only source of keys is gitcage keys %t %k.
+	SSHD_EXTRA_CONFIG="AuthorizedKeysFile none
+AuthorizedKeysCommand $GITCAGE_ROOT_OWNED --config $CONF keys %t %k
+AuthorizedKeysCommandUser $(id -un)"
+	sshd_start "$BATS_TEST_TMPDIR/sshd-keys"
+	cp "$saved_dir/alice" "$saved_dir/bob" "$SSHD_DIR/"
+	run as alice git ls-remote "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
+	local alice_status=$status alice_output=$output
+	run as bob git ls-remote "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
+	local bob_status=$status log=$SSHD_DIR/sshd.log
+	sshd_stop
+	SSHD_DIR=$saved_dir SSHD_PORT=$saved_port
+	[ "$alice_status" -eq 0 ] || flunk "alice was refused: $alice_output" "$(cat "$log")"
+	[ "$bob_status" -ne 0 ] || flunk "bob's key is not in the key directory, yet he got in"
+	grep -q '"user":"alice"' "$AUDIT" || flunk "no audit record for alice"
+}
