@@ -11,13 +11,12 @@
 #include "acl.h"
 #include "audit.h"
 #include "hygiene.h"
+#include "policy.h"
 #include "repo.h"
 #include "request.h"
 #include "sandbox.h"
 #include "util.h"
 #include "verbs.h"
-
-#define MAX_GIT_ARGS 40
 
 struct serve {
 	const char *user;
@@ -102,28 +101,39 @@ static int list_repositories(struct serve *serve)
 }
 
 /* git's command line: every setting that decides what git executes or trusts comes from us,
- * and -c outranks the repository's own config. */
-static void build_git_argv(const struct serve *serve, const struct request *request,
-			   const char *repo_path, const char *hooks, char **argv)
+ * and -c outranks the repository's own config. The push policy rides along as gitcage.*
+ * settings, which the trusted hooks read. Returns a NULL-terminated, allocated argv. */
+static char **build_git_argv(const struct serve *serve, const struct request *request,
+			     const char *repo_path, const char *hooks, const struct policy *policy)
 {
-	static char settings[3][PATH_MAX + 32];
+	char **argv = xcalloc(40 + 2 * policy->protect->count, sizeof(char *));
+	char setting[PATH_MAX + 64];
 	size_t n = 0;
-	xsnprintf(settings[0], sizeof(settings[0]), "core.hooksPath=%s", hooks);
-	xsnprintf(settings[1], sizeof(settings[1]), "safe.directory=%s", repo_path);
+	const char *fixed[] = {"receive.fsckObjects=true", "transfer.fsckObjects=true",
+			       "gc.auto=0", "receive.autogc=false", "maintenance.auto=false",
+			       "core.fsmonitor=false"};
 	argv[n++] = serve->cfg.git;
-	const char *fixed[] = {settings[0], settings[1], "receive.fsckObjects=true",
-			       "transfer.fsckObjects=true", "gc.auto=0", "receive.autogc=false",
-			       "maintenance.auto=false", "core.fsmonitor=false"};
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
-		argv[n++] = "-c";
-		argv[n++] = (char *)fixed[i];
-	}
+#define SETTING(...)                                                                               \
+	do {                                                                                       \
+		xsnprintf(setting, sizeof(setting), __VA_ARGS__);                                  \
+		argv[n++] = "-c";                                                                  \
+		argv[n++] = xstrdup(setting);                                                      \
+	} while (0)
+	SETTING("core.hooksPath=%s", hooks);
+	SETTING("safe.directory=%s", repo_path);
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		SETTING("%s", fixed[i]);
+	SETTING("gitcage.maxBlobSize=%llu", policy->max_blob_size);
+	SETTING("gitcage.repoHooks=%s", policy->repo_hooks ? "true" : "false");
+	for (size_t i = 0; i < policy->protect->count; i++)
+		SETTING("gitcage.protect=%s", policy->protect->items[i]);
+#undef SETTING
 	argv[n++] = (char *)request_service_subcommand(request->service);
 	/* --strict: serve exactly this directory, never DWIM to DIR/.git */
 	if (request->service == SERVICE_UPLOAD_PACK)
 		argv[n++] = "--strict";
 	argv[n++] = (char *)repo_path;
-	argv[n] = NULL;
+	return argv;
 }
 
 static int outside_system(const char *path)
@@ -131,22 +141,29 @@ static int outside_system(const char *path)
 	return strncmp(path, "/usr/", 5) != 0 && strncmp(path, "/etc/", 5) != 0;
 }
 
-static int run_git(struct serve *serve, const struct request *request, const struct repo *repo)
+static int run_git(struct serve *serve, const struct request *request, const struct repo *repo,
+		   const struct repo_rule *rule)
 {
-	char *argv[MAX_GIT_ARGS];
 	const char *extra[3] = {NULL, NULL, NULL};
 	size_t extra_count = 0;
-	const char *hooks = access(serve->cfg.hooks, X_OK) == 0 ? serve->cfg.hooks : "/dev/null";
+	int writes = request_service_writes(request->service);
+	struct policy policy;
+	policy_for(&serve->cfg, rule, &policy);
+	/* A push without gitcage's hooks would go unchecked: fail closed. Fetches run no hook. */
+	const char *hooks = writes ? serve->cfg.hooks : "/dev/null";
+	if (writes && access(hooks, X_OK) != 0)
+		refuse(serve, "the trusted hooks directory is missing",
+		       "this server cannot accept pushes: gitcage's hooks are not installed");
 	/* What git and the hooks need must be visible even when they live outside /usr. */
 	if (outside_system(serve->cfg.git))
 		extra[extra_count++] = serve->cfg.git;
-	if (strcmp(hooks, "/dev/null") != 0 && outside_system(hooks))
+	if (writes && outside_system(hooks))
 		extra[extra_count++] = hooks;
-	build_git_argv(serve, request, repo->path, hooks, argv);
+	char **argv = build_git_argv(serve, request, repo->path, hooks, &policy);
 	struct sandbox_spec spec = {
 		.repo_path = repo->path,
 		.repo_fd = repo->fd,
-		.writable = request_service_writes(request->service),
+		.writable = writes,
 		.extra_readonly = extra,
 		.argv = argv,
 		.envp = hygiene_sandbox_env(0, 1),
@@ -220,5 +237,5 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 		refuse(&serve, "no read access", not_found);
 	if (!acl_allows(&serve.cfg, rule, serve.user, need))
 		refuse(&serve, "no write access", "you may read this repository but not push to it");
-	return run_git(&serve, &request, &repo);
+	return run_git(&serve, &request, &repo, rule);
 }
