@@ -35,7 +35,7 @@
 
 #include "hygiene.h"
 #include "privs.h"
-#include "seccomp.h"
+#include "seccomp_load.h"
 #include "util.h"
 
 /* The host directory the new root is mounted over, in the child's private mount namespace.

@@ -1,4 +1,4 @@
-#include "seccomp.h"
+#include "seccomp_load.h"
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
