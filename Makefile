@@ -11,6 +11,8 @@ SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 
 BUILD       ?= build
+V           ?= 0
+Q           := $(if $(filter 1,$(V)),,@)
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
 CFLAGS      ?= -O2 -g
@@ -46,29 +48,35 @@ all: $(BUILD)/gitcage
 
 $(BUILD)/%.o: src/%.c | $(BUILD)/seccomp-filter.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libgitcage.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/gitcage: $(BUILD)/main.o $(BUILD)/libgitcage.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
 
 # The seccomp filter is compiled once, at build time, by libseccomp itself.
 $(BUILD)/seccomp-gen: src/seccomp_gen.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
 
 $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
-	$(BUILD)/seccomp-gen > $@.tmp && mv $@.tmp $@
+	@echo "  GEN     $@"
+	$(Q)$(BUILD)/seccomp-gen > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libgitcage.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
 
 $(PROBE): tests/security/probe.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
 
 tests: $(BUILD)/gitcage $(UNIT_BINS) $(PROBE)
 
