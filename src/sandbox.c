@@ -71,11 +71,42 @@ static void report_setup_failure(int status)
 		(void)write_all(setup_status_fd, &code, 1);
 }
 
+static int read_sysctl(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+/* One line that names why unprivileged user namespaces do not work here: the clone itself
+ * fails when a sysctl forbids them; under Ubuntu's AppArmor restriction it succeeds, and the
+ * first privileged step inside (writing the uid map, mounting) fails instead. */
+static _Noreturn void die_without_userns(int errnum, const char *what)
+{
+	if (read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+		die("unprivileged user namespaces are disabled: set the sysctl "
+		    "kernel.unprivileged_userns_clone=1");
+	if (read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+		die("unprivileged user namespaces are restricted by AppArmor: set the sysctl "
+		    "kernel.apparmor_restrict_unprivileged_userns=0 or install gitcage's AppArmor "
+		    "profile (packaging/apparmor)");
+	if (read_sysctl("/proc/sys/user/max_user_namespaces") == 0)
+		die("user namespaces are disabled: the sysctl user.max_user_namespaces is 0");
+	errno = errnum;
+	die_errno("%s", what);
+}
+
 static void write_file(const char *path, const char *content)
 {
+	char what[128];
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	xsnprintf(what, sizeof(what), "sandbox: cannot write %s", path);
 	if (fd < 0 || write_all(fd, content, strlen(content)) != 0)
-		die_errno("sandbox: cannot write %s", path);
+		die_without_userns(errno, what);
 	close(fd);
 }
 
@@ -339,7 +370,7 @@ static _Noreturn void child_main(const struct sandbox_spec *spec, uid_t uid, gid
 	map_ids(uid, gid);
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		die_errno("sandbox: cannot make the mounts private");
+		die_without_userns(errno, "sandbox: cannot make the mounts private");
 	if (sethostname("gitcage", 7) != 0)
 		die_errno("sandbox: cannot set the host name");
 	size_t count = copy_sources(spec, trees);
@@ -358,33 +389,6 @@ static _Noreturn void child_main(const struct sandbox_spec *spec, uid_t uid, gid
 	/* Step 9: last, so that every step above could still use what it refuses. */
 	seccomp_install();
 	exec_command(spec);
-}
-
-static int read_sysctl(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : -1;
-}
-
-/* One line that names why unprivileged user namespaces do not work here. */
-static _Noreturn void die_without_userns(int errnum)
-{
-	if (read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0)
-		die("unprivileged user namespaces are disabled: set the sysctl "
-		    "kernel.unprivileged_userns_clone=1");
-	if (read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
-		die("unprivileged user namespaces are restricted by AppArmor: set the sysctl "
-		    "kernel.apparmor_restrict_unprivileged_userns=0 or install gitcage's AppArmor "
-		    "profile (packaging/apparmor)");
-	if (read_sysctl("/proc/sys/user/max_user_namespaces") == 0)
-		die("user namespaces are disabled: the sysctl user.max_user_namespaces is 0");
-	errno = errnum;
-	die_errno("cannot create the sandbox's namespaces");
 }
 
 static void block_signals(sigset_t *waited, sigset_t *previous)
@@ -447,7 +451,7 @@ void sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *result)
 	gid_t gid = getgid();
 	pid_t pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
-		die_without_userns(errno);
+		die_without_userns(errno, "cannot create the sandbox's namespaces");
 	if (pid == 0) {
 		close(status_pipe[0]);
 		setup_status_fd = status_pipe[1];
