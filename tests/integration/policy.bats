@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# Push policy over real ssh: protected branches, blob size limits, the repository's own hooks
+# (repo-hooks) and notify. Enforced before (gitcage's trusted hooks, inside the sandbox) and
+# after (the repository guard, outside).
+
+load ../lib/common
+load ../lib/sshd
+
+setup_file() {
+	require_unprivileged
+	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
+	sshd_start "$BATS_FILE_TMPDIR/sshd"
+	sshd_key alice
+	sshd_key bob
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+# write_conf [EXTRA [REPO_EXTRA]]: the config, with extra [server] and [repo demo.git] lines.
+write_conf() {
+	cat >"$CONF" <<-EOF
+		[server]
+		repositories = $ROOT
+		audit = $BATS_TEST_TMPDIR/audit.log
+		hooks = $GITCAGE_ROOT/hooks
+		git = ${GIT_BINARY:-/usr/bin/git}
+		${1:-}
+		[limits]
+		timeout = 60
+		[repo demo.git]
+		read = @all
+		write = alice bob
+		protect = refs/heads/main refs/heads/release/*
+		max-blob-size = 4K
+		${2:-}
+	EOF
+	chmod 600 "$CONF"
+}
+
+setup() {
+	ROOT=$BATS_TEST_TMPDIR/repos
+	CONF=$BATS_TEST_TMPDIR/gitcage.conf
+	mkdir -p "$ROOT"
+	git init -q --bare -b main "$ROOT/demo.git"
+	write_conf
+	: >"$SSHD_DIR/authorized_keys"
+	local user
+	for user in alice bob; do
+		printf 'restrict,command="%s --config %s serve %s" %s\n' "$GITCAGE" "$CONF" "$user" \
+			"$(cat "$SSHD_DIR/$user.pub")" >>"$SSHD_DIR/authorized_keys"
+	done
+	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
+	WORK=$BATS_TEST_TMPDIR/work
+	git init -q -b main "$WORK"
+	git -C "$WORK" remote add origin "$URL"
+	commit_file base 1
+	as alice git -C "$WORK" push -q origin main
+	as alice git -C "$WORK" push -q origin main:refs/heads/topic
+}
+
+as() {
+	local user=$1
+	shift
+	GIT_SSH_COMMAND=$(sshd_git_ssh_command "$user") "$@"
+}
+
+# commit_file NAME SIZE_KIB: a commit in $WORK adding NAME with SIZE_KIB KiB of random data.
+commit_file() {
+	head -c "$(($2 * 1024))" /dev/urandom >"$WORK/$1"
+	git -C "$WORK" add "$1"
+	git -C "$WORK" commit -q -m "add $1"
+}
+
+server() {
+	git -C "$ROOT/demo.git" rev-parse --verify -q "$1"
+}
+
+@test "a fast-forward to a protected branch is accepted" {
+	commit_file more 1
+	run as alice git -C "$WORK" push origin main
+	exit_status_is 0
+	[ "$(server main)" = "$(git -C "$WORK" rev-parse main)" ] || flunk "not pushed"
+}
+
+@test "a force-push to a protected branch is refused with git's rejected status" {
+	local before
+	before=$(server main)
+	git -C "$WORK" commit -q --amend -m "rewritten"
+	run as alice git -C "$WORK" push -f origin main
+	[ "$status" -ne 0 ] || flunk "the force-push went through: $(ran)"
+	[[ $output == *"! [remote rejected] main -> main"* ]] || flunk "$(ran)"
+	[[ $output == *"refs/heads/main is protected: no force-push"* ]] || flunk "$(ran)"
+	[ "$(server main)" = "$before" ] || flunk "main moved"
+}
+
+# main is also HEAD, which git itself refuses to delete: a glob-protected branch shows ours.
+@test "deleting a protected branch is refused (a glob: release/*)" {
+	as alice git -C "$WORK" push -q origin main:refs/heads/release/1.0
+	run as alice git -C "$WORK" push origin :refs/heads/release/1.0
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"! [remote rejected] release/1.0"* ]] || flunk "$(ran)"
+	[[ $output == *"refs/heads/release/1.0 is protected: no deletion"* ]] || flunk "$(ran)"
+	server refs/heads/release/1.0 >/dev/null || flunk "release/1.0 is gone"
+}
+
+@test "a force-push to a glob-protected branch is refused" {
+	as alice git -C "$WORK" push -q origin main:refs/heads/release/1.0
+	git -C "$WORK" commit -q --amend -m "rewritten"
+	run as alice git -C "$WORK" push -f origin main:refs/heads/release/1.0
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"protected: no force-push"* ]] || flunk "$(ran)"
+}
+
+@test "force-push and deletion on an unprotected branch are accepted" {
+	git -C "$WORK" commit -q --amend -m "rewritten"
+	run as alice git -C "$WORK" push -f origin main:topic
+	exit_status_is 0
+	[ "$(server topic)" = "$(git -C "$WORK" rev-parse main)" ] || flunk "topic not rewritten"
+	run as alice git -C "$WORK" push origin :topic
+	exit_status_is 0
+	! server topic >/dev/null || flunk "topic still exists"
+}
+
+@test "a blob over max-blob-size is refused, named, and not stored" {
+	commit_file big.bin 8
+	local blob
+	blob=$(git -C "$WORK" rev-parse HEAD:big.bin)
+	run as alice git -C "$WORK" push origin main
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[[ $output == *"! [remote rejected] main -> main (pre-receive hook declined)"* ]] || flunk "$(ran)"
+	[[ $output == *"big.bin ($blob) is 8192 bytes, over the limit of 4096 bytes"* ]] || flunk "$(ran)"
+	! git -C "$ROOT/demo.git" cat-file -e "$blob" 2>/dev/null || flunk "the blob is in the repository"
+}
+
+@test "a blob under the limit is accepted" {
+	commit_file small.bin 2
+	run as alice git -C "$WORK" push origin main
+	exit_status_is 0
+}
+
+@test "repo-hooks = yes chains to the repository's own hooks, inside the sandbox" {
+	write_conf "" "repo-hooks = yes"
+	cat >"$ROOT/demo.git/hooks/pre-receive" <<-'EOF'
+		#!/bin/sh
+		while read -r old new ref; do
+			case $ref in refs/heads/wip*) echo "repo hook: no wip branches" >&2; exit 1 ;; esac
+		done
+		# No network in the sandbox: a hook that tries to call out learns it here.
+		if (exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null; then echo "repo hook: network!" >&2; fi
+		exit 0
+	EOF
+	chmod +x "$ROOT/demo.git/hooks/pre-receive"
+	run as alice git -C "$WORK" push origin main:refs/heads/wip
+	[ "$status" -ne 0 ] || flunk "the repository's hook did not run: $(ran)"
+	[[ $output == *"repo hook: no wip branches"* ]] || flunk "$(ran)"
+	run as alice git -C "$WORK" push origin main:refs/heads/feature
+	exit_status_is 0
+	[[ $output != *"network!"* ]] || flunk "the hook reached the network"
+}
+
+@test "repo-hooks off (the default): the repository's own hooks do not run" {
+	cat >"$ROOT/demo.git/hooks/pre-receive" <<-'EOF'
+		#!/bin/sh
+		echo "repo hook ran" >&2
+		exit 1
+	EOF
+	chmod +x "$ROOT/demo.git/hooks/pre-receive"
+	run as alice git -C "$WORK" push origin main:refs/heads/wip
+	exit_status_is 0
+	[[ $output != *"repo hook ran"* ]] || flunk "$(ran)"
+}
