@@ -28,6 +28,7 @@ setup() {
 		repositories = $ROOT
 		audit = $AUDIT
 		keys = $BATS_TEST_TMPDIR/keys
+		hooks = $GITCAGE_ROOT/hooks
 		[limits]
 		timeout = 60
 		[group devs]
