@@ -789,3 +789,17 @@ home_inside() {
 	run "$GITCAGE" run -- true
 	exit_status_is 0
 }
+
+# ---- without user namespaces ----
+# Inside gitcage's own sandbox, clone() with namespace flags is refused: the same situation as a
+# host that forbids unprivileged user namespaces. gitcage must say so in one line, and fail
+# with its own status, not run the command unconfined.
+@test "without user namespaces, gitcage fails with one line and does not run the command" {
+	cp "$GITCAGE" "$REPO/gitcage"
+	run --separate-stderr cage --repo "$REPO" -- "$REPO/gitcage" run -- echo unconfined
+	exit_status_is 125
+	[ "${#stderr_lines[@]}" -eq 1 ] || flunk "not one line: $stderr"
+	[[ $stderr == *"cannot create the sandbox's namespaces"* || $stderr == *"user namespaces"* ]] ||
+		flunk "the cause is not named: $stderr"
+	[[ $output != *unconfined* ]] || flunk "the command ran"
+}
