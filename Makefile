@@ -22,7 +22,8 @@ HARDEN      := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CPPFLAGS    += -D_GNU_SOURCE -Isrc -I$(BUILD) \
 	       -DGITCAGE_VERSION='"$(VERSION)"' \
 	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
-	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"'
+	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"' \
+	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"'
 DEPFLAGS    := -MMD -MP
 
 # The gitcage binary links inih and libcap only. libseccomp runs at build time, to compile
@@ -37,14 +38,19 @@ ALL_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) $(DEPFLAGS)
 LDFLAGS     ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
-LIB_SRCS    := $(filter-out src/main.c src/seccomp_gen.c,$(wildcard src/*.c))
+# gitcage-guard verifies writes and serves `gitcage verify`: the one program that links
+# libgit2, together with the same library objects as gitcage.
+GUARD_SRCS  := src/guard.c src/verify.c src/verify_offline.c
+GUARD_OBJS  := $(GUARD_SRCS:src/%.c=$(BUILD)/%.o)
+GIT2_LIBS   := $(shell $(PKG_CONFIG) --libs libgit2 2>/dev/null)
+LIB_SRCS    := $(filter-out src/main.c src/seccomp_gen.c $(GUARD_SRCS),$(wildcard src/*.c))
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROBE       := $(BUILD)/tests/probe
 
 .PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
-all: $(BUILD)/gitcage
+all: $(BUILD)/gitcage $(BUILD)/gitcage-guard
 
 $(BUILD)/%.o: src/%.c | $(BUILD)/seccomp-filter.h
 	@mkdir -p $(@D)
@@ -57,6 +63,10 @@ $(BUILD)/libgitcage.a: $(LIB_OBJS)
 $(BUILD)/gitcage: $(BUILD)/main.o $(BUILD)/libgitcage.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+
+$(BUILD)/gitcage-guard: $(GUARD_OBJS) $(BUILD)/libgitcage.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS) $(GIT2_LIBS)
 
 # The seccomp filter is compiled once, at build time, by libseccomp itself.
 $(BUILD)/seccomp-gen: src/seccomp_gen.c
@@ -73,12 +83,20 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libgitcage.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
 
+# The verifier's tests link the guard's objects (all but its main) and libgit2.
+$(BUILD)/tests/test_verify: tests/unit/test_verify.c $(filter-out $(BUILD)/guard.o,$(GUARD_OBJS)) \
+			    $(BUILD)/libgitcage.a
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) \
+		$(RUN_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
+
 $(PROBE): tests/security/probe.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
 
-tests: $(BUILD)/gitcage $(UNIT_BINS) $(PROBE)
+tests: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(UNIT_BINS) $(PROBE)
 
 # Sanitizer build: the same sources, with ASan and UBSan, in its own directory.
 asan:
@@ -107,9 +125,10 @@ bench: deps
 	$(MAKE) all
 	bench/run
 
-install: $(BUILD)/gitcage
+install: $(BUILD)/gitcage $(BUILD)/gitcage-guard
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
+	install -m 0755 $(BUILD)/gitcage-guard $(DESTDIR)$(LIBDIR)/gitcage-guard
 	for hook in hooks/*; do [ -f "$$hook" ] && install -m 0755 "$$hook" $(DESTDIR)$(HOOKSDIR)/; done; true
 	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1
 	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage

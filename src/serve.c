@@ -1,4 +1,5 @@
 /* gitcage serve USER: the forced command of USER's ssh keys. */
+#include <errno.h>
 #include <glob.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -10,6 +11,7 @@
 
 #include "acl.h"
 #include "audit.h"
+#include "guard_exec.h"
 #include "hygiene.h"
 #include "policy.h"
 #include "repo.h"
@@ -141,9 +143,58 @@ static int outside_system(const char *path)
 	return strncmp(path, "/usr/", 5) != 0 && strncmp(path, "/etc/", 5) != 0;
 }
 
+/* The directory that holds path (its bind makes path visible: the sandbox binds
+ * directories). */
+static const char *parent_directory(const char *path, char *buf, size_t size)
+{
+	xsnprintf(buf, size, "%s", path);
+	char *slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = '\0';
+	return buf;
+}
+
+/* Before a push: what gitcage-guard compares the repository with once git is gone. */
+static int take_snapshot(struct serve *serve, const struct repo *repo)
+{
+	struct error err;
+	int fd = snapshot_take_memfd(repo->fd, &err);
+	if (fd < 0)
+		refuse(serve, err.message,
+		       "this repository cannot take pushes: it cannot be verified");
+	return fd;
+}
+
+/* After a push: gitcage-guard verifies it, rolls back what must not stay, tells the client and
+ * writes the call's one audit record. */
+static _Noreturn void hand_over(struct serve *serve, const struct repo *repo, int snapshot_fd,
+				int status)
+{
+	struct guard_call call = {
+		.service = serve->audit.service,
+		.user = serve->user,
+		.key = serve->audit.key,
+		.client = serve->audit.client,
+		.repo = repo->relpath,
+		.config_path = serve->cfg.file,
+		.git_status = status,
+		.start = serve->start,
+		.repo_fd = repo->fd,
+		.snapshot_fd = snapshot_fd,
+	};
+	guard_exec_write(&call);
+	int errnum = errno;
+	finish_audit(serve, "failed", "cannot run gitcage-guard: the push is not verified",
+		     EXIT_GITCAGE);
+	errno = errnum;
+	die_errno("cannot verify the push");
+}
+
 static int run_git(struct serve *serve, const struct request *request, const struct repo *repo,
 		   const struct repo_rule *rule)
 {
+	char git_dir[PATH_MAX];
+	int snapshot_fd = -1;
 	const char *extra[3] = {NULL, NULL, NULL};
 	size_t extra_count = 0;
 	int writes = request_service_writes(request->service);
@@ -156,7 +207,7 @@ static int run_git(struct serve *serve, const struct request *request, const str
 		       "this server cannot accept pushes: gitcage's hooks are not installed");
 	/* What git and the hooks need must be visible even when they live outside /usr. */
 	if (outside_system(serve->cfg.git))
-		extra[extra_count++] = serve->cfg.git;
+		extra[extra_count++] = parent_directory(serve->cfg.git, git_dir, sizeof(git_dir));
 	if (writes && outside_system(hooks))
 		extra[extra_count++] = hooks;
 	char **argv = build_git_argv(serve, request, repo->path, hooks, &policy);
@@ -170,11 +221,15 @@ static int run_git(struct serve *serve, const struct request *request, const str
 		.limits = &serve->cfg.limits,
 	};
 	struct sandbox_result result;
+	if (writes)
+		snapshot_fd = take_snapshot(serve, repo);
 	sandbox_run(&spec, &result);
 	int status = sandbox_exit_status(&result);
 	if (result.timed_out)
 		warn_line("%s ran past the timeout of %llu s and was stopped",
 			  request_service_name(request->service), serve->cfg.limits.timeout);
+	if (writes)
+		hand_over(serve, repo, snapshot_fd, status);
 	finish_audit(serve, status == 0 ? "ok" : "failed",
 		     result.timed_out ? "timeout" : status ? "git failed" : NULL, status);
 	return status;
