@@ -29,6 +29,8 @@
 #include "audit.h"
 #include "changes.h"
 #include "config.h"
+#include "notify.h"
+#include "policy.h"
 #include "snapshot.h"
 #include "util.h"
 #include "verify.h"
@@ -43,6 +45,7 @@ struct guard {
 	struct timespec start;
 	const char *config_path;
 	struct config cfg;
+	struct policy policy;
 	struct audit_record audit;
 	struct snapshot snapshot;
 	struct changes changes;
@@ -245,8 +248,12 @@ static int verify(struct guard *g)
 	struct error err;
 	struct verify_hooks hooks = {hook_before_libgit2, hook_lap, g};
 	g->setup = microseconds_since(&g->began);
+	/* Branch protection holds after git too: a protected ref rewound or deleted by anyone,
+	 * a compromised git included, is put back. */
+	policy_for(&g->cfg, g->audit.repo ? config_find_repo(&g->cfg, g->audit.repo) : NULL,
+		   &g->policy);
 	if (snapshot_from_fd(g->snapshot_fd, &g->snapshot, &err) != 0 ||
-	    verify_write(g->repo_fd, &g->snapshot, &g->changes, &hooks, &err) != 0) {
+	    verify_write(g->repo_fd, &g->snapshot, &g->policy, &g->changes, &hooks, &err) != 0) {
 		snprintf(g->reason, sizeof(g->reason), "cannot verify: %s", err.message);
 		return -1;
 	}
@@ -348,6 +355,31 @@ static void write_audit(struct guard *g, int status, const char *verdict)
 	free(refs);
 }
 
+/* notify = COMMAND, after a push that was verified whole: its stdin gets the accepted
+ * updates, "old new ref" per line, as a post-receive hook would. */
+static void start_notify(struct guard *g)
+{
+	static const char zero[] = "0000000000000000000000000000000000000000";
+	if (!g->policy.notify || !g->audit.service ||
+	    strcmp(g->audit.service, "git-receive-pack") != 0 || g->changes.ref_count == 0)
+		return;
+	size_t size = g->changes.ref_count * (2 * sizeof(zero) + PATH_MAX + 4) + 1;
+	char *updates = xcalloc(size, 1);
+	size_t len = 0;
+	for (size_t i = 0; i < g->changes.ref_count; i++) {
+		const struct ref_change *ref = &g->changes.refs[i];
+		len += (size_t)snprintf(updates + len, size - len, "%s %s %s\n",
+					ref->old_state.kind == STATE_OID ? ref->old_state.oid : zero,
+					ref->new_state.kind == STATE_OID ? ref->new_state.oid : zero,
+					ref->name);
+	}
+	struct notify_request request = {g->policy.notify, g->audit.user, g->audit.repo, updates,
+					 NOTIFY_TIMEOUT, g->cfg.audit};
+	if (notify_start(&request) < 0)
+		warn_line("warning: notify could not be started: %s", strerror(errno));
+	free(updates);
+}
+
 static int guard_write(int argc, char **argv)
 {
 	struct guard g = {0};
@@ -371,6 +403,8 @@ static int guard_write(int argc, char **argv)
 	if (!ok)
 		tell("%s", g.reason);
 	write_audit(&g, status, verdict);
+	if (status == 0)
+		start_notify(&g);
 	if (g.timing)
 		print_timing(&g);
 	changes_free(&g.changes);

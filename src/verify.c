@@ -117,6 +117,7 @@ struct store {
 	git_oid *stack;
 	size_t depth, stack_capacity;
 	char objects_path[64];
+	const struct policy *policy; /* NULL: no branch protection */
 };
 
 /* The repository's own object store, with its alternates: those were checked unchanged,
@@ -373,6 +374,19 @@ static int check_peel(struct store *store, const struct ref_change *change, cons
 	return rc ? -1 : 0;
 }
 
+/* A protected ref may only move forward: its new commit must descend from the old one. */
+static int rewinds_protected(struct store *store, const struct ref_change *change,
+			     const git_oid *tip)
+{
+	git_oid old;
+	if (!store->policy || change->old_state.kind != STATE_OID ||
+	    !policy_protects(store->policy, change->name))
+		return 0;
+	git_oid_fromstr(&old, change->old_state.oid);
+	return !git_oid_equal(&old, tip) &&
+	       git_graph_descendant_of(store->repo, tip, &old) != 1;
+}
+
 static void check_ref(struct store *store, struct ref_change *change)
 {
 	git_oid tip, bad;
@@ -398,13 +412,18 @@ static void check_ref(struct store *store, struct ref_change *change)
 		fail(change, "points to a %s, not to a commit", git_object_type2string(type));
 	} else if (check_peel(store, change, &tip) != 0) {
 		change->failure = "packed-refs gives it a false peeled value";
+	} else if (rewinds_protected(store, change, &tip)) {
+		change->failure = "protected: no force-push";
 	}
 }
 
-int verify_refs(int repo_fd, struct changes *changes, struct error *err)
+int verify_refs(int repo_fd, struct changes *changes, const struct policy *policy,
+		struct error *err)
 {
-	struct store store = {
-	    .objects_fd = -1, .start_sec = changes->start_sec, .start_nsec = changes->start_nsec};
+	struct store store = {.objects_fd = -1,
+			      .start_sec = changes->start_sec,
+			      .start_nsec = changes->start_nsec,
+			      .policy = policy};
 	verify_init();
 	int rc = open_store(repo_fd, &store, err);
 	if (rc == 0)
@@ -428,8 +447,8 @@ static void lap(const struct verify_hooks *hooks, int step)
 
 /* Every changed ref fails when the layout was tampered with; otherwise libgit2 decides. A
  * write that changed nothing, or only deleted, never initialises libgit2. */
-static void decide(int repo_fd, struct changes *changes, const struct verify_hooks *hooks,
-		   struct error *err)
+static void decide(int repo_fd, struct changes *changes, const struct policy *policy,
+		   const struct verify_hooks *hooks, struct error *err)
 {
 	int needs_objects = 0;
 	for (size_t i = 0; i < changes->ref_count; i++) {
@@ -441,6 +460,9 @@ static void decide(int repo_fd, struct changes *changes, const struct verify_hoo
 			change->failure = VERIFY_TAMPERED;
 		else if (change->new_state.kind != STATE_ABSENT)
 			needs_objects = 1;
+		else if (policy && change->old_state.kind != STATE_ABSENT &&
+			 policy_protects(policy, change->name))
+			change->failure = "protected: no deletion";
 	}
 	if (!needs_objects)
 		return;
@@ -448,12 +470,12 @@ static void decide(int repo_fd, struct changes *changes, const struct verify_hoo
 		hooks->before_libgit2(hooks->payload);
 	verify_init();
 	lap(hooks, 2);
-	verify_refs(repo_fd, changes, err);
+	verify_refs(repo_fd, changes, policy, err);
 	lap(hooks, 3);
 }
 
-int verify_write(int repo_fd, struct snapshot *snapshot, struct changes *out,
-		 const struct verify_hooks *hooks, struct error *err)
+int verify_write(int repo_fd, struct snapshot *snapshot, const struct policy *policy,
+		 struct changes *out, const struct verify_hooks *hooks, struct error *err)
 {
 	struct error objects_err = {""};
 	if (changes_layout(repo_fd, snapshot, out, err) != 0)
@@ -463,7 +485,7 @@ int verify_write(int repo_fd, struct snapshot *snapshot, struct changes *out,
 	if (changes_refs(repo_fd, snapshot, out, err) != 0)
 		return -1;
 	lap(hooks, 1);
-	decide(repo_fd, out, hooks, &objects_err);
+	decide(repo_fd, out, policy, hooks, &objects_err);
 	rollback_refs(repo_fd, snapshot, out);
 	lap(hooks, 4);
 	if (objects_err.message[0])

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "changes.h"
+#include "policy.h"
 
 /* Initialise libgit2 once, blind to the host's and the user's git configuration. */
 void verify_init(void);
@@ -18,7 +19,8 @@ void verify_init(void);
  *   - every object it reaches exists, walking only through objects new since the snapshot
  *     (an object that existed before was checked when it arrived): O(new objects).
  * Returns 0, or -1 when the object store cannot be opened: every changed ref then fails. */
-int verify_refs(int repo_fd, struct changes *changes, struct error *err);
+int verify_refs(int repo_fd, struct changes *changes, const struct policy *policy,
+		struct error *err);
 
 /* Called between the steps of verify_write, for the guard: before libgit2 is initialised
  * (when it is needed at all), and at each lap for --timing. Any member may be NULL. */
@@ -31,11 +33,12 @@ struct verify_hooks {
 #define VERIFY_TAMPERED "the same write tampered with the repository"
 
 /* The whole check of one write: the layout, compared and repaired; the refs, compared; every
- * changed ref checked (all fail when the layout was tampered with); the failed ones rolled
- * back. out holds what was found and done. Returns 0, or -1 when the repository could not be
- * read (err says why). */
-int verify_write(int repo_fd, struct snapshot *snapshot, struct changes *out,
-		 const struct verify_hooks *hooks, struct error *err);
+ * changed ref checked (all fail when the layout was tampered with), and, when policy is not
+ * NULL, a protected ref that was deleted or rewound fails too, whoever did it; the failed
+ * ones rolled back. out holds what was found and done. Returns 0, or -1 when the repository
+ * could not be read (err says why). */
+int verify_write(int repo_fd, struct snapshot *snapshot, const struct policy *policy,
+		 struct changes *out, const struct verify_hooks *hooks, struct error *err);
 
 /* `gitcage verify`: the layout and ref checks of one repository, offline, with all refs,
  * plus the risky keys of its own config. root: the repositories root, or NULL. Prints one

@@ -171,3 +171,91 @@ server() {
 	exit_status_is 0
 	[[ $output != *"repo hook ran"* ]] || flunk "$(ran)"
 }
+
+# wait_for FILE: notify runs detached, after the push returned.
+wait_for() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+write_notify_script() {
+	cat >"$BATS_TEST_TMPDIR/notify.sh" <<-EOF
+		#!/bin/sh
+		cat >"$BATS_TEST_TMPDIR/notify.in.tmp"
+		echo "\$GITCAGE_USER \$GITCAGE_REPO" >"$BATS_TEST_TMPDIR/notify.env"
+		mv "$BATS_TEST_TMPDIR/notify.in.tmp" "$BATS_TEST_TMPDIR/notify.in"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/notify.sh"
+	write_conf "notify = $BATS_TEST_TMPDIR/notify.sh"
+}
+
+@test "notify receives exactly the accepted updates, with user and repository" {
+	write_notify_script
+	local old new
+	old=$(server main)
+	commit_file more 1
+	new=$(git -C "$WORK" rev-parse main)
+	run as bob git -C "$WORK" push origin main main:refs/heads/feature
+	exit_status_is 0
+	wait_for "$BATS_TEST_TMPDIR/notify.in" || flunk "notify did not run" "$(cat "$BATS_TEST_TMPDIR/audit.log")"
+	run sort "$BATS_TEST_TMPDIR/notify.in"
+	[ "$output" = "$(printf '%s %s refs/heads/feature\n%s %s refs/heads/main' \
+		0000000000000000000000000000000000000000 "$new" "$old" "$new")" ] || flunk "$(ran)"
+	[ "$(cat "$BATS_TEST_TMPDIR/notify.env")" = "bob demo.git" ] || flunk "env"
+	grep -q '"service":"notify","repo":"demo.git","verdict":"ok"' "$BATS_TEST_TMPDIR/audit.log" ||
+		flunk "no audit record of notify: $(cat "$BATS_TEST_TMPDIR/audit.log")"
+}
+
+@test "notify is not run after a refused push" {
+	write_notify_script
+	git -C "$WORK" commit -q --amend -m "rewritten"
+	run as alice git -C "$WORK" push -f origin main
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	sleep 2
+	[ ! -e "$BATS_TEST_TMPDIR/notify.in" ] || flunk "notify ran: $(cat "$BATS_TEST_TMPDIR/notify.in")"
+}
+
+@test "a slow notify does not hold the push" {
+	cat >"$BATS_TEST_TMPDIR/notify.sh" <<-EOF
+		#!/bin/sh
+		sleep 30
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/notify.sh"
+	write_conf "notify = $BATS_TEST_TMPDIR/notify.sh"
+	commit_file more 1
+	local began=$SECONDS
+	run as alice git -C "$WORK" push origin main
+	exit_status_is 0
+	[ $((SECONDS - began)) -lt 20 ] || flunk "the push waited for notify"
+	pkill -f "$BATS_TEST_TMPDIR/notify.sh" || true
+}
+
+# A compromised git (a script configured as git =) that rewinds the protected main while
+# serving someone else's push to another branch: the guard puts main back.
+@test "a compromised git that rewinds the protected branch: main is restored" {
+	mkdir -p "$BATS_TEST_TMPDIR/evil"
+	commit_file more 1
+	as alice git -C "$WORK" push -q origin main
+	local main_before
+	main_before=$(server main)
+	cat >"$BATS_TEST_TMPDIR/evil/git" <<-EOF
+		#!/bin/sh
+		/usr/bin/git "\$@"
+		status=\$?
+		for repo; do :; done
+		/usr/bin/git -C "\$repo" update-ref refs/heads/main refs/heads/main~1
+		exit \$status
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/evil/git"
+	GIT_BINARY=$BATS_TEST_TMPDIR/evil/git write_conf
+	run as bob git -C "$WORK" push origin main:refs/heads/bob-topic
+	[[ $output == *"refs/heads/main rolled back: protected: no force-push"* ]] || flunk "$(ran)"
+	[ "$(server main)" = "$main_before" ] || flunk "main was not restored"
+	[ "$(server bob-topic)" = "$(git -C "$WORK" rev-parse main)" ] || flunk "the honest push is lost"
+	run git -C "$ROOT/demo.git" fsck --strict
+	exit_status_is 0
+}

@@ -103,12 +103,21 @@ static void take_snapshot(struct fixture *f)
 		fail_msg("snapshot: %s", err.message);
 }
 
-/* The guard's pipeline, as gitcage-guard runs it. */
-static int guard(struct fixture *f)
+/* The guard's pipeline, as gitcage-guard runs it, with or without branch protection. */
+static int guard_with(struct fixture *f, const struct policy *policy)
 {
 	struct error err;
-	return verify_write(f->repo_fd, &f->snapshot, &f->changes, NULL, &err);
+	return verify_write(f->repo_fd, &f->snapshot, policy, &f->changes, NULL, &err);
 }
+
+static int guard(struct fixture *f)
+{
+	return guard_with(f, NULL);
+}
+
+static char *protected_patterns[] = {"refs/heads/main", "refs/tags/*"};
+static const struct words protected_words = {protected_patterns, 2};
+static const struct policy protect_main = {.protect = &protected_words};
 
 static const struct ref_change *change_of(const struct fixture *f, const char *name)
 {
@@ -136,6 +145,51 @@ static void push_honest_commit(struct fixture *f, char *new_main, size_t size)
 			       "git push -q ../repo.git main"),
 			 0);
 	main_now(f, new_main, size);
+}
+
+/* ---- protected refs, enforced after git whoever moved them ---- */
+
+static void protected_fast_forward_is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	char pushed[64];
+	take_snapshot(f);
+	push_honest_commit(f, pushed, sizeof(pushed));
+	assert_int_equal(guard_with(f, &protect_main), 0);
+	assert_null(change_of(f, "refs/heads/main")->failure);
+	assert_main_is(f, pushed);
+}
+
+static void protected_rewind_is_restored(void **state)
+{
+	struct fixture *f = *state;
+	take_snapshot(f);
+	assert_int_equal(sh(f, "git -C repo.git update-ref refs/heads/main main~1"), 0);
+	assert_int_equal(guard_with(f, &protect_main), 0);
+	assert_string_equal(change_of(f, "refs/heads/main")->failure, "protected: no force-push");
+	assert_main_is(f, f->main_before);
+	assert_fsck_clean(f);
+}
+
+static void protected_deletion_is_restored(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(sh(f, "git -C repo.git tag v1 main"), 0);
+	take_snapshot(f);
+	assert_int_equal(sh(f, "git -C repo.git tag -d v1"), 0);
+	assert_int_equal(guard_with(f, &protect_main), 0);
+	assert_string_equal(change_of(f, "refs/tags/v1")->failure, "protected: no deletion");
+	assert_int_equal(sh(f, "git -C repo.git rev-parse --verify -q refs/tags/v1"), 0);
+}
+
+static void unprotected_rewind_is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(sh(f, "git -C repo.git branch topic main"), 0);
+	take_snapshot(f);
+	assert_int_equal(sh(f, "git -C repo.git update-ref refs/heads/topic main~1"), 0);
+	assert_int_equal(guard_with(f, &protect_main), 0);
+	assert_null(change_of(f, "refs/heads/topic")->failure);
 }
 
 /* ---- accepted ---- */
@@ -604,6 +658,10 @@ int main(void)
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    TEST(honest_push_is_accepted),
+	    TEST(protected_fast_forward_is_accepted),
+	    TEST(protected_rewind_is_restored),
+	    TEST(protected_deletion_is_restored),
+	    TEST(unprotected_rewind_is_accepted),
 	    TEST(push_of_a_pack_is_accepted),
 	    TEST(nothing_changed_means_no_changes),
 	    TEST(deleting_a_branch_is_accepted),
