@@ -103,39 +103,65 @@ static int list_repositories(struct serve *serve)
 }
 
 /* git's command line: every setting that decides what git executes or trusts comes from us,
- * and -c outranks the repository's own config. The push policy rides along as gitcage.*
- * settings, which the trusted hooks read. Returns a NULL-terminated, allocated argv. */
+ * and -c outranks the repository's own config. Returns a NULL-terminated, allocated argv. */
 static char **build_git_argv(const struct serve *serve, const struct request *request,
-			     const char *repo_path, const char *hooks, const struct policy *policy)
+			     const char *repo_path, const char *hooks)
 {
-	char **argv = xcalloc(40 + 2 * policy->protect->count, sizeof(char *));
+	static const char *const fixed[] = {
+		"receive.fsckObjects=true", "transfer.fsckObjects=true", "gc.auto=0",
+		"receive.autogc=false",     "maintenance.auto=false",	 "core.fsmonitor=false"};
+	char **argv = xcalloc(2 * ARRAY_SIZE(fixed) + 10, sizeof(char *));
 	char setting[PATH_MAX + 64];
 	size_t n = 0;
-	const char *fixed[] = {"receive.fsckObjects=true", "transfer.fsckObjects=true",
-			       "gc.auto=0", "receive.autogc=false", "maintenance.auto=false",
-			       "core.fsmonitor=false"};
 	argv[n++] = serve->cfg.git;
-#define SETTING(...)                                                                               \
-	do {                                                                                       \
-		xsnprintf(setting, sizeof(setting), __VA_ARGS__);                                  \
-		argv[n++] = "-c";                                                                  \
-		argv[n++] = xstrdup(setting);                                                      \
-	} while (0)
-	SETTING("core.hooksPath=%s", hooks);
-	SETTING("safe.directory=%s", repo_path);
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-		SETTING("%s", fixed[i]);
-	SETTING("gitcage.maxBlobSize=%llu", policy->max_blob_size);
-	SETTING("gitcage.repoHooks=%s", policy->repo_hooks ? "true" : "false");
-	for (size_t i = 0; i < policy->protect->count; i++)
-		SETTING("gitcage.protect=%s", policy->protect->items[i]);
-#undef SETTING
+	xsnprintf(setting, sizeof(setting), "core.hooksPath=%s", hooks);
+	argv[n++] = "-c";
+	argv[n++] = xstrdup(setting);
+	xsnprintf(setting, sizeof(setting), "safe.directory=%s", repo_path);
+	argv[n++] = "-c";
+	argv[n++] = xstrdup(setting);
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+		argv[n++] = "-c";
+		argv[n++] = (char *)fixed[i];
+	}
 	argv[n++] = (char *)request_service_subcommand(request->service);
 	/* --strict: serve exactly this directory, never DWIM to DIR/.git */
 	if (request->service == SERVICE_UPLOAD_PACK)
 		argv[n++] = "--strict";
 	argv[n++] = (char *)repo_path;
 	return argv;
+}
+
+/* The push policy reaches gitcage's hooks through git's environment, which only gitcage
+ * sets: nothing in the repository can change it, and the hooks need no `git config` call. */
+static char **build_git_env(const struct policy *policy)
+{
+	char **base = hygiene_sandbox_env(0, 1);
+	size_t count = 0, len = 32;
+	while (base[count])
+		count++;
+	for (size_t i = 0; i < policy->protect->count; i++)
+		len += strlen(policy->protect->items[i]) + 1;
+	char **env = xcalloc(count + 4, sizeof(char *));
+	memcpy(env, base, count * sizeof(char *));
+	char *protect = xcalloc(len, 1);
+	strcpy(protect, "GITCAGE_PROTECT=");
+	for (size_t i = 0; i < policy->protect->count; i++) {
+		strcat(protect, policy->protect->items[i]);
+		strcat(protect, i + 1 < policy->protect->count ? " " : "");
+	}
+	env[count++] = protect;
+	char number[64];
+	xsnprintf(number, sizeof(number), "GITCAGE_MAX_BLOB_SIZE=%llu", policy->max_blob_size);
+	env[count++] = xstrdup(number);
+	env[count++] = policy->repo_hooks ? "GITCAGE_REPO_HOOKS=yes" : "GITCAGE_REPO_HOOKS=no";
+	return env;
+}
+
+/* Hooks cost a shell per hook and per ref: without any policy there is nothing to run. */
+static int has_policy(const struct policy *policy)
+{
+	return policy->protect->count || policy->max_blob_size || policy->repo_hooks;
 }
 
 static int outside_system(const char *path)
@@ -193,7 +219,7 @@ static _Noreturn void hand_over(struct serve *serve, const struct repo *repo, in
 static int run_git(struct serve *serve, const struct request *request, const struct repo *repo,
 		   const struct repo_rule *rule)
 {
-	char git_dir[PATH_MAX];
+	char git_dir[PATH_MAX], git_real[PATH_MAX], hooks_real[PATH_MAX];
 	int snapshot_fd = -1;
 	const char *extra[3] = {NULL, NULL, NULL};
 	size_t extra_count = 0;
@@ -201,23 +227,27 @@ static int run_git(struct serve *serve, const struct request *request, const str
 	struct policy policy;
 	policy_for(&serve->cfg, rule, &policy);
 	/* A push without gitcage's hooks would go unchecked: fail closed. Fetches run no hook. */
-	const char *hooks = writes ? serve->cfg.hooks : "/dev/null";
-	if (writes && access(hooks, X_OK) != 0)
+	const char *hooks = writes && has_policy(&policy) ? serve->cfg.hooks : "/dev/null";
+	if (strcmp(hooks, "/dev/null") != 0 && access(hooks, X_OK) != 0)
 		refuse(serve, "the trusted hooks directory is missing",
 		       "this server cannot accept pushes: gitcage's hooks are not installed");
-	/* What git and the hooks need must be visible even when they live outside /usr. */
-	if (outside_system(serve->cfg.git))
-		extra[extra_count++] = parent_directory(serve->cfg.git, git_dir, sizeof(git_dir));
-	if (writes && outside_system(hooks))
-		extra[extra_count++] = hooks;
-	char **argv = build_git_argv(serve, request, repo->path, hooks, &policy);
+	/* What git and the hooks need must be visible even when they live outside /usr. Real
+	 * paths: /bin/git is /usr/bin/git on a merged-/usr system, already there. */
+	parent_directory(serve->cfg.git, git_dir, sizeof(git_dir));
+	if (!realpath(git_dir, git_real) || !realpath(hooks, hooks_real))
+		die_errno("cannot resolve the directory of git or of the hooks");
+	if (outside_system(git_real))
+		extra[extra_count++] = git_real;
+	if (strcmp(hooks_real, "/dev/null") != 0 && outside_system(hooks_real))
+		extra[extra_count++] = hooks_real;
+	char **argv = build_git_argv(serve, request, repo->path, hooks);
 	struct sandbox_spec spec = {
 		.repo_path = repo->path,
 		.repo_fd = repo->fd,
 		.writable = writes,
 		.extra_readonly = extra,
 		.argv = argv,
-		.envp = hygiene_sandbox_env(0, 1),
+		.envp = build_git_env(&policy),
 		.limits = &serve->cfg.limits,
 	};
 	struct sandbox_result result;
