@@ -31,7 +31,8 @@ DEPFLAGS    := -MMD -MP
 # is verified, so the fetch path never pays for loading it.
 RUN_PKGS    := inih libcap
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(RUN_PKGS) libgit2 libseccomp 2>/dev/null)
-RUN_LIBS    := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
+# Linked statically: two shared objects fewer for the dynamic loader at every start.
+RUN_LIBS    := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null) -Wl,-Bdynamic
 SECCOMP_LIBS:= $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) $(DEPFLAGS)
