@@ -125,6 +125,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	bench/run
+	bench/verify
 
 install: $(BUILD)/gitcage $(BUILD)/gitcage-guard
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(MANDIR)/man1
