@@ -43,7 +43,17 @@ ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # libgit2, together with the same library objects as gitcage.
 GUARD_SRCS  := src/guard.c src/verify.c src/verify_offline.c
 GUARD_OBJS  := $(GUARD_SRCS:src/%.c=$(BUILD)/%.o)
+# gitcage-guard links libgit2 and its libraries statically where Debian ships archives:
+# loading the 18 shared objects of Debian's libgit2 cost 8.9 ms a push here, the static guard
+# starts in 5.2 ms (hyperfine medians). Kerberos has no archive and stays shared.
+# GUARD_STATIC=0 links everything dynamically, for systems without the archives.
+GUARD_STATIC ?= 1
+ifeq ($(GUARD_STATIC),1)
+GIT2_LIBS   := -Wl,-Bstatic $(filter-out -lrt,$(shell $(PKG_CONFIG) --static --libs-only-l libgit2 2>/dev/null)) \
+	       -lcrypto -Wl,-Bdynamic -lrt $(shell $(CC) -print-file-name=libgssapi_krb5.so.2)
+else
 GIT2_LIBS   := $(shell $(PKG_CONFIG) --libs libgit2 2>/dev/null)
+endif
 LIB_SRCS    := $(filter-out src/main.c src/seccomp_gen.c $(GUARD_SRCS),$(wildcard src/*.c))
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)

@@ -15,22 +15,6 @@ struct walk {
 	size_t head, tail;
 };
 
-/* The same rule the config applies to names. A user the config could never name must not
- * reach @all either: "" or "alice bob" is a broken forced command, not a user. */
-static bool user_name_ok(const char *user)
-{
-	if (!user || *user == '\0' || *user == '-' || *user == '.')
-		return false;
-	for (const char *s = user; *s; s++) {
-		char c = *s;
-		bool alnum =
-		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
-}
-
 static void enqueue_group(struct walk *walk, const char *name)
 {
 	const struct config *cfg = walk->cfg;
@@ -92,7 +76,9 @@ static void walk_free(struct walk *walk)
 bool acl_allows(const struct config *cfg, const struct repo_rule *rule, const char *user,
 		enum access access)
 {
-	if (!rule || !user_name_ok(user))
+	/* A user the config could never name must not reach @all either: "" or "alice bob" is a
+	 * broken forced command, not a user. */
+	if (!rule || !user || !config_valid_name(user))
 		return false; /* fail closed */
 	if (access != ACCESS_READ && access != ACCESS_WRITE)
 		return false;
@@ -109,7 +95,7 @@ bool acl_allows(const struct config *cfg, const struct repo_rule *rule, const ch
 
 bool acl_in_group(const struct config *cfg, const char *group, const char *user)
 {
-	if (!group || !user_name_ok(user))
+	if (!group || !user || !config_valid_name(user))
 		return false;
 	if (strcmp(group, "all") == 0)
 		return true;

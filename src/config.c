@@ -230,7 +230,7 @@ static bool has_control(const char *s)
 
 /* User and group names: [A-Za-z0-9._-]+, not starting with '-' (it would read as an option
  * wherever the name reaches a command line) or '.' (hidden files, "." and ".."). */
-static bool valid_name(const char *s)
+bool config_valid_name(const char *s)
 {
 	if (*s == '\0' || *s == '-' || *s == '.')
 		return false;
@@ -402,7 +402,7 @@ static bool check_principals(struct parser *p, const struct key_spec *key,
 	for (size_t i = 0; i < words->count; i++) {
 		const char *word = words->items[i];
 		const char *name = word[0] == '@' ? word + 1 : word;
-		if (!valid_name(name)) {
+		if (!config_valid_name(name)) {
 			parse_error(p, p->line,
 				    "invalid %s in [%s]: '%s' is not a user name or @group",
 				    key->name, p->title, word);
@@ -541,7 +541,7 @@ static void open_once(struct parser *p, enum section_kind kind, int *first_line)
 static void open_group(struct parser *p, const char *name)
 {
 	struct config *cfg = p->cfg;
-	if (!valid_name(name) || strcmp(name, "all") == 0) {
+	if (!config_valid_name(name) || strcmp(name, "all") == 0) {
 		parse_error(p, p->line, "invalid group name '%s': %s", name,
 			    "use [A-Za-z0-9._-], not starting with '-' or '.'; 'all' is reserved");
 		return;

@@ -90,6 +90,9 @@ size_t config_parse_string(const char *text, const char *name, struct config *cf
 size_t config_load(const char *path, uid_t service_uid, struct config *cfg,
 		   struct config_errors *errors);
 
+/* User and group names: [A-Za-z0-9._-]+, not starting with '-' or '.'. */
+bool config_valid_name(const char *name);
+
 /* "10M" -> 10485760; suffixes K, M, G, T (powers of 1024), no suffix = units.
  * Returns 0 or -1 on a malformed or overflowing value. */
 int config_parse_size(const char *text, unsigned long long *out);

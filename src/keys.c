@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -52,10 +53,7 @@ static int user_of_file(const char *name, char *user, size_t size)
 		return -1;
 	memcpy(user, name, end);
 	user[end] = '\0';
-	return strspn(user, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-			       end
-		       ? 0
-		       : -1;
+	return config_valid_name(user) ? 0 : -1;
 }
 
 static void print_key_line(struct keys_context *ctx, const char *user, char *line)

@@ -52,13 +52,6 @@ static _Noreturn void refuse(struct serve *serve, const char *reason, const char
 	die("%s", client_message);
 }
 
-static int valid_user(const char *user)
-{
-	size_t len = strlen(user);
-	return len > 0 && len < 64 && user[0] != '-' && user[0] != '.' && user[0] != '@' &&
-	       strspn(user, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-		       len;
-}
 
 static int is_glob(const char *pattern)
 {
@@ -285,7 +278,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	struct error err;
 	/* The client's git prints our stderr as its own error: speak its language. */
 	util_set_prefix("fatal: ");
-	if (argc != 2 || !valid_user(argv[1]))
+	if (argc != 2 || !config_valid_name(argv[1]) || strlen(argv[1]) >= 64)
 		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-')");
 	hygiene_refuse_root();
 	/* When sshd's session process goes (the client vanished), stop the sandbox and still
