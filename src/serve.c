@@ -209,13 +209,29 @@ static _Noreturn void hand_over(struct serve *serve, const struct repo *repo, in
 	die_errno("cannot verify the push");
 }
 
+/* What git and the hooks need must be visible even when they live outside /usr: add the
+ * directory (of path, or path's own parent when parent is set) to extra, by its real path,
+ * unless the system directories already show it: /bin/git is /usr/bin/git on merged /usr.
+ * Returns the new count. */
+static size_t add_visible(const char *path, int parent, char *real, const char **extra,
+			  size_t count)
+{
+	char dir[PATH_MAX];
+	if (strcmp(path, "/dev/null") == 0)
+		return count;
+	if (!realpath(parent ? parent_directory(path, dir, sizeof(dir)) : path, real))
+		die_errno("cannot resolve %s", path);
+	if (outside_system(real))
+		extra[count++] = real;
+	return count;
+}
+
 static int run_git(struct serve *serve, const struct request *request, const struct repo *repo,
 		   const struct repo_rule *rule)
 {
-	char git_dir[PATH_MAX], git_real[PATH_MAX], hooks_real[PATH_MAX];
+	char git_real[PATH_MAX], hooks_real[PATH_MAX];
 	int snapshot_fd = -1;
 	const char *extra[3] = {NULL, NULL, NULL};
-	size_t extra_count = 0;
 	int writes = request_service_writes(request->service);
 	struct policy policy;
 	policy_for(&serve->cfg, rule, &policy);
@@ -224,15 +240,8 @@ static int run_git(struct serve *serve, const struct request *request, const str
 	if (strcmp(hooks, "/dev/null") != 0 && access(hooks, X_OK) != 0)
 		refuse(serve, "the trusted hooks directory is missing",
 		       "this server cannot accept pushes: gitcage's hooks are not installed");
-	/* What git and the hooks need must be visible even when they live outside /usr. Real
-	 * paths: /bin/git is /usr/bin/git on a merged-/usr system, already there. */
-	parent_directory(serve->cfg.git, git_dir, sizeof(git_dir));
-	if (!realpath(git_dir, git_real) || !realpath(hooks, hooks_real))
-		die_errno("cannot resolve the directory of git or of the hooks");
-	if (outside_system(git_real))
-		extra[extra_count++] = git_real;
-	if (strcmp(hooks_real, "/dev/null") != 0 && outside_system(hooks_real))
-		extra[extra_count++] = hooks_real;
+	size_t extra_count = add_visible(serve->cfg.git, 1, git_real, extra, 0);
+	add_visible(hooks, 0, hooks_real, extra, extra_count);
 	char **argv = build_git_argv(serve, request, repo->path, hooks);
 	struct sandbox_spec spec = {
 		.repo_path = repo->path,

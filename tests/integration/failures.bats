@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# What goes wrong around a push: a client killed halfway, a disk that fills up (the filesize
+# limit stands in for it: the same EFBIG/SIGXFSZ a full file system gives git). Nothing may be
+# lost or half written, the repository stays clean, and the call is still audited.
+
+load ../lib/common
+load ../lib/sshd
+
+setup_file() {
+	require_unprivileged
+	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
+	sshd_start "$BATS_FILE_TMPDIR/sshd"
+	sshd_key alice
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	ROOT=$BATS_TEST_TMPDIR/repos
+	CONF=$BATS_TEST_TMPDIR/gitcage.conf
+	AUDIT=$BATS_TEST_TMPDIR/audit.log
+	mkdir -p "$ROOT"
+	git init -q --bare -b main "$ROOT/demo.git"
+	write_conf ""
+	printf 'restrict,command="%s --config %s serve alice" %s\n' "$GITCAGE" "$CONF" \
+		"$(cat "$SSHD_DIR/alice.pub")" >"$SSHD_DIR/authorized_keys"
+	WORK=$BATS_TEST_TMPDIR/work
+	git init -q -b main "$WORK"
+	git -C "$WORK" remote add origin "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
+	echo base >"$WORK/base"
+	git -C "$WORK" add base
+	git -C "$WORK" commit -q -m base
+	GIT_SSH_COMMAND=$(sshd_git_ssh_command alice) git -C "$WORK" push -q origin main
+	BEFORE=$(git -C "$ROOT/demo.git" for-each-ref)
+	: >"$AUDIT"
+}
+
+write_conf() {
+	cat >"$CONF" <<-EOF
+		[server]
+		repositories = $ROOT
+		audit = $AUDIT
+		[limits]
+		timeout = 60
+		$1
+		[repo demo.git]
+		read = alice
+		write = alice
+	EOF
+	chmod 600 "$CONF"
+}
+
+# wait_for_record: the call's audit record is its last act.
+wait_for_record() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '"service":"git-receive-pack"' "$AUDIT" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+expect_repository_unchanged() {
+	[ "$(git -C "$ROOT/demo.git" for-each-ref)" = "$BEFORE" ] || flunk "the refs changed"
+	run git -C "$ROOT/demo.git" fsck --strict --no-dangling
+	exit_status_is 0
+	# No quarantine or lock left behind for the next push to trip over.
+	run find "$ROOT/demo.git" -name 'incoming-*' -o -name '*.lock'
+	[ -z "$output" ] || flunk "left behind: $output"
+}
+
+@test "a client killed in the middle of a push leaves the repository as it was" {
+	head -c $((64 * 1024 * 1024)) /dev/urandom >"$WORK/big"
+	git -C "$WORK" add big
+	git -C "$WORK" commit -q -m big
+	GIT_SSH_COMMAND=$(sshd_git_ssh_command alice) git -C "$WORK" push -q origin main \
+		>/dev/null 2>&1 &
+	local client=$! i
+	for ((i = 0; i < 100; i++)); do
+		pgrep -f "serve alice" >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f "serve alice" >/dev/null || flunk "the push never reached gitcage"
+	sleep 0.2
+	pkill -KILL -P "$client" || true
+	kill -KILL "$client" 2>/dev/null || true
+	wait "$client" || true
+	wait_for_record || flunk "no audit record"
+	expect_repository_unchanged
+	# Whether git saw the commands or only the hang-up, no ref may have moved.
+	grep -q '"refs":\[\]' "$AUDIT" || flunk "$(cat "$AUDIT")"
+	for ((i = 0; i < 50; i++)); do
+		pgrep -f "serve alice" >/dev/null || break
+		sleep 0.1
+	done
+	! pgrep -f "serve alice" >/dev/null || flunk "gitcage outlived its client"
+}
+
+@test "a full disk (the filesize limit) fails the push and stores nothing" {
+	write_conf "filesize = 64K"
+	head -c $((1024 * 1024)) /dev/urandom >"$WORK/big"
+	git -C "$WORK" add big
+	git -C "$WORK" commit -q -m big
+	local blob
+	blob=$(git -C "$WORK" rev-parse HEAD:big)
+	run env GIT_SSH_COMMAND="$(sshd_git_ssh_command alice)" git -C "$WORK" push origin main
+	[ "$status" -ne 0 ] || flunk "the push went through: $(ran)"
+	[[ $output == *"remote rejected"* || $output == *"unpack"* || $output == *"fatal"* ]] ||
+		flunk "no clear error: $(ran)"
+	wait_for_record || flunk "no audit record"
+	expect_repository_unchanged
+	! git -C "$ROOT/demo.git" cat-file -e "$blob" 2>/dev/null || flunk "the blob was stored"
+}
