@@ -7,10 +7,7 @@ load ../lib/common
 load ../lib/sshd
 
 setup_file() {
-	require_unprivileged
-	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
-	sshd_start "$BATS_FILE_TMPDIR/sshd"
-	sshd_key alice
+	sshd_setup_file alice
 }
 
 teardown_file() {

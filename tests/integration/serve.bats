@@ -6,10 +6,7 @@ load ../lib/common
 load ../lib/sshd
 
 setup_file() {
-	require_unprivileged
-	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
-	sshd_start "$BATS_FILE_TMPDIR/sshd"
-	# sshd_start exports SSHD_DIR and SSHD_PORT to every test of this file.
+	sshd_setup_file
 }
 
 teardown_file() {

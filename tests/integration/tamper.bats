@@ -14,11 +14,7 @@ load ../lib/sshd
 MISSING_OID=1234567890123456789012345678901234567890
 
 setup_file() {
-	require_unprivileged
-	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
-	[ -x "$(dirname "$GITCAGE")/gitcage-guard" ] || flunk "gitcage-guard is missing: run make tests"
-	sshd_start "$BATS_FILE_TMPDIR/sshd"
-	sshd_key alice
+	sshd_setup_file alice
 }
 
 teardown_file() {

@@ -121,3 +121,17 @@ sshd_stop() {
 	done
 	rm -f "$SSHD_DIR/sshd.pid"
 }
+
+# For a test file's setup_file: the unprivileged user, a built gitcage and its guard, and one
+# server for the whole file (SSHD_DIR and SSHD_PORT reach every test), with client keys for
+# the names given. teardown_file calls sshd_stop.
+sshd_setup_file() {
+	local name
+	require_unprivileged
+	[ -x "$GITCAGE" ] || flunk "$GITCAGE is missing: run make tests"
+	[ -x "$(dirname "$GITCAGE")/gitcage-guard" ] || flunk "gitcage-guard is missing: run make tests"
+	sshd_start "$BATS_FILE_TMPDIR/sshd"
+	for name in "$@"; do
+		sshd_key "$name"
+	done
+}
