@@ -63,7 +63,17 @@ PROBE       := $(BUILD)/tests/probe
 .PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
 all: $(BUILD)/gitcage $(BUILD)/gitcage-guard
 
-$(BUILD)/%.o: src/%.c | $(BUILD)/seccomp-filter.h
+# The install paths are compiled in (the hooks, the guard, the config): a stamp that changes
+# with them rebuilds everything, so `make install PREFIX=/usr` after `make` is not stale.
+PATHS_NOW := $(PREFIX) $(LIBDIR) $(HOOKSDIR) $(SYSCONFDIR)
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATHS_NOW)' | cmp -s - $@ || echo '$(PATHS_NOW)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
