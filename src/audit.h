@@ -6,8 +6,8 @@
 
 struct audit_ref {
 	const char *name;
-	const char *old_id; /* "" or all zeros when created */
-	const char *new_id; /* "" or all zeros when deleted */
+	const char *old_id;  /* "" or all zeros when created */
+	const char *new_id;  /* "" or all zeros when deleted */
 	const char *verdict; /* "ok", or why it was rolled back */
 };
 

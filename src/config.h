@@ -17,13 +17,13 @@ struct words {
 };
 
 struct limits {
-	unsigned long long timeout;  /* seconds of wall clock; 0 = none */
-	unsigned long long cpu;      /* seconds of CPU (RLIMIT_CPU) */
-	unsigned long long memory;   /* bytes of address space (RLIMIT_AS) */
+	unsigned long long timeout;   /* seconds of wall clock; 0 = none */
+	unsigned long long cpu;	      /* seconds of CPU (RLIMIT_CPU) */
+	unsigned long long memory;    /* bytes of address space (RLIMIT_AS) */
 	unsigned long long processes; /* RLIMIT_NPROC */
-	unsigned long long files;    /* open files (RLIMIT_NOFILE) */
-	unsigned long long filesize; /* bytes per written file (RLIMIT_FSIZE) */
-	unsigned long long tmp;      /* bytes of the sandbox's private /tmp */
+	unsigned long long files;     /* open files (RLIMIT_NOFILE) */
+	unsigned long long filesize;  /* bytes per written file (RLIMIT_FSIZE) */
+	unsigned long long tmp;	      /* bytes of the sandbox's private /tmp */
 };
 
 struct group {
@@ -38,22 +38,22 @@ struct repo_rule {
 	struct words write;
 	struct words protect;
 	unsigned long long max_blob_size; /* 0 = inherit the [server] default */
-	int repo_hooks;                   /* -1 = inherit, 0 = no, 1 = yes */
-	char *notify;                     /* NULL = inherit */
+	int repo_hooks;			  /* -1 = inherit, 0 = no, 1 = yes */
+	char *notify;			  /* NULL = inherit */
 	int line;
 };
 
 struct config {
 	const char *file; /* the name errors are reported with */
 	/* [server] */
-	char *repositories; /* required by serve; absolute */
-	char *git;          /* default /usr/bin/git */
-	char *audit;        /* "syslog" (default), or an absolute file path */
-	char *keys;         /* directory of USER.pub files, for `gitcage keys` */
-	char *hooks;        /* trusted hooks directory; default: the installed one */
-	struct words protect;             /* server-wide defaults for [repo] */
+	char *repositories;		  /* required by serve; absolute */
+	char *git;			  /* default /usr/bin/git */
+	char *audit;			  /* "syslog" (default), or an absolute file path */
+	char *keys;			  /* directory of USER.pub files, for `gitcage keys` */
+	char *hooks;			  /* trusted hooks directory; default: the installed one */
+	struct words protect;		  /* server-wide defaults for [repo] */
 	unsigned long long max_blob_size; /* 0 = no limit */
-	int repo_hooks;                   /* 0 or 1 */
+	int repo_hooks;			  /* 0 or 1 */
 	char *notify;
 	/* [limits] */
 	struct limits limits;

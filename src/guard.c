@@ -368,13 +368,13 @@ static void start_notify(struct guard *g)
 	size_t len = 0;
 	for (size_t i = 0; i < g->changes.ref_count; i++) {
 		const struct ref_change *ref = &g->changes.refs[i];
-		len += (size_t)snprintf(updates + len, size - len, "%s %s %s\n",
-					ref->old_state.kind == STATE_OID ? ref->old_state.oid : zero,
-					ref->new_state.kind == STATE_OID ? ref->new_state.oid : zero,
-					ref->name);
+		len += (size_t)snprintf(
+		    updates + len, size - len, "%s %s %s\n",
+		    ref->old_state.kind == STATE_OID ? ref->old_state.oid : zero,
+		    ref->new_state.kind == STATE_OID ? ref->new_state.oid : zero, ref->name);
 	}
-	struct notify_request request = {g->policy.notify, g->audit.user, g->audit.repo, updates,
-					 NOTIFY_TIMEOUT, g->cfg.audit};
+	struct notify_request request = {g->policy.notify, g->audit.user,  g->audit.repo,
+					 updates,	   NOTIFY_TIMEOUT, g->cfg.audit};
 	if (notify_start(&request) < 0)
 		warn_line("warning: notify could not be started: %s", strerror(errno));
 	free(updates);

@@ -14,8 +14,15 @@ extern char **environ;
 
 /* The only variables gitcage itself reads; everything else is dropped. */
 static const char *const kept_names[] = {
-	"SSH_ORIGINAL_COMMAND", "SSH_CONNECTION", "SSH_USER_AUTH", "GIT_PROTOCOL",
-	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TERM",
+    "SSH_ORIGINAL_COMMAND",
+    "SSH_CONNECTION",
+    "SSH_USER_AUTH",
+    "GIT_PROTOCOL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TERM",
 };
 static char *kept_values[ARRAY_SIZE(kept_names)];
 
@@ -70,8 +77,8 @@ static int plain_word(const char *value)
 	size_t len = value ? strlen(value) : 0;
 	if (len == 0 || len > 64)
 		return 0;
-	return strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") ==
-	       len;
+	return strspn(value,
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == len;
 }
 
 char **hygiene_sandbox_env(int include_locale, int include_git_protocol)
@@ -84,11 +91,11 @@ char **hygiene_sandbox_env(int include_locale, int include_git_protocol)
 	for (size_t i = 0; i < ARRAY_SIZE(kept_names); i++) {
 		const char *name = kept_names[i], *value = kept_values[i];
 		int wanted = strcmp(name, "GIT_PROTOCOL") == 0
-				     ? include_git_protocol && value && request_protocol_valid(value)
-				     : include_locale && (strncmp(name, "LC_", 3) == 0 ||
-							  strcmp(name, "LANG") == 0 ||
-							  strcmp(name, "TERM") == 0) &&
-					       plain_word(value);
+				 ? include_git_protocol && value && request_protocol_valid(value)
+				 : include_locale &&
+				       (strncmp(name, "LC_", 3) == 0 || strcmp(name, "LANG") == 0 ||
+					strcmp(name, "TERM") == 0) &&
+				       plain_word(value);
 		if (!wanted)
 			continue;
 		xsnprintf(storage[i], sizeof(storage[i]), "%s=%s", name, value);

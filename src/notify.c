@@ -75,13 +75,13 @@ static _Noreturn void supervise(const struct notify_request *request)
 		snprintf(reason, sizeof(reason), "exit status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	struct audit_record record = {
-		.user = request->user,
-		.service = "notify",
-		.repo = request->repo,
-		.verdict = *reason ? "failed" : "ok",
-		.reason = *reason ? reason : NULL,
-		.duration_ms = now_ms() - start,
-		.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	    .user = request->user,
+	    .service = "notify",
+	    .repo = request->repo,
+	    .verdict = *reason ? "failed" : "ok",
+	    .reason = *reason ? reason : NULL,
+	    .duration_ms = now_ms() - start,
+	    .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	};
 	audit_write(request->audit, &record);
 	_exit(0);

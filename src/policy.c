@@ -5,8 +5,7 @@
 void policy_for(const struct config *cfg, const struct repo_rule *rule, struct policy *out)
 {
 	out->protect = rule && rule->protect.count ? &rule->protect : &cfg->protect;
-	out->max_blob_size =
-		rule && rule->max_blob_size ? rule->max_blob_size : cfg->max_blob_size;
+	out->max_blob_size = rule && rule->max_blob_size ? rule->max_blob_size : cfg->max_blob_size;
 	out->repo_hooks = rule && rule->repo_hooks >= 0 ? rule->repo_hooks : cfg->repo_hooks;
 	out->notify = rule && rule->notify ? rule->notify : cfg->notify;
 }

@@ -7,10 +7,10 @@
 #include "config.h"
 
 struct policy {
-	const struct words *protect;     /* ref patterns: no deletion, no force-push */
+	const struct words *protect;	  /* ref patterns: no deletion, no force-push */
 	unsigned long long max_blob_size; /* bytes; 0 = no limit */
-	bool repo_hooks;                  /* chain to the repository's own hooks */
-	const char *notify;               /* command run after a verified push, or NULL */
+	bool repo_hooks;		  /* chain to the repository's own hooks */
+	const char *notify;		  /* command run after a verified push, or NULL */
 };
 
 /* rule may be NULL (no [repo] section): the [server] defaults then apply alone. */

@@ -14,8 +14,8 @@
 static int open_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
@@ -59,8 +59,8 @@ static int check_alternates(int repo_fd, const char *root_path, struct error *er
 		char real[PATH_MAX];
 		if (!*line || *line == '#')
 			continue;
-		if (*line != '/' || !realpath(line, real) || strncmp(real, root_path, root_len) != 0 ||
-		    real[root_len] != '/')
+		if (*line != '/' || !realpath(line, real) ||
+		    strncmp(real, root_path, root_len) != 0 || real[root_len] != '/')
 			rc = error_set(err, "alternates point outside the repositories root");
 	}
 	fclose(file);

@@ -8,9 +8,9 @@
 #include "util.h"
 
 struct repo {
-	int fd;                  /* O_PATH | O_DIRECTORY on the repository */
-	char relpath[PATH_MAX];  /* as found beneath the root: "team/demo.git" */
-	char path[PATH_MAX];     /* absolute: root + "/" + relpath */
+	int fd;			/* O_PATH | O_DIRECTORY on the repository */
+	char relpath[PATH_MAX]; /* as found beneath the root: "team/demo.git" */
+	char path[PATH_MAX];	/* absolute: root + "/" + relpath */
 };
 
 /* Open the root of all repositories (O_PATH | O_DIRECTORY). Returns the fd or -1. */

@@ -22,9 +22,9 @@ struct run_options {
 static void parse_run_options(int argc, char **argv, struct run_options *out)
 {
 	static const struct option long_options[] = {
-		{"repo", required_argument, NULL, 'r'},
-		{"writable", no_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
+	    {"repo", required_argument, NULL, 'r'},
+	    {"writable", no_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	optind = 1;
@@ -54,14 +54,14 @@ static _Noreturn void hand_over(const struct config *cfg, const char *repo_path,
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
 	struct guard_call call = {
-		.service = "run",
-		.user = pw ? pw->pw_name : uid,
-		.repo = repo_path,
-		.config_path = cfg->file,
-		.git_status = status,
-		.start = *start,
-		.repo_fd = repo_fd,
-		.snapshot_fd = snapshot_fd,
+	    .service = "run",
+	    .user = pw ? pw->pw_name : uid,
+	    .repo = repo_path,
+	    .config_path = cfg->file,
+	    .git_status = status,
+	    .start = *start,
+	    .repo_fd = repo_fd,
+	    .snapshot_fd = snapshot_fd,
 	};
 	guard_exec_write(&call);
 	die_errno("run: cannot verify %s", repo_path);
@@ -91,12 +91,12 @@ int verb_run(const struct global_options *options, int argc, char **argv)
 			die_errno("run: %s", repo_path);
 	}
 	struct sandbox_spec spec = {
-		.repo_path = repo_path,
-		.repo_fd = repo_fd,
-		.writable = run.writable,
-		.argv = run.command,
-		.envp = hygiene_sandbox_env(1, 0),
-		.limits = &cfg.limits,
+	    .repo_path = repo_path,
+	    .repo_fd = repo_fd,
+	    .writable = run.writable,
+	    .argv = run.command,
+	    .envp = hygiene_sandbox_env(1, 0),
+	    .limits = &cfg.limits,
 	};
 	struct sandbox_result result;
 	if (run.writable && (snapshot_fd = snapshot_take_memfd(repo_fd, &err)) < 0)

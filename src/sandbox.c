@@ -43,7 +43,7 @@
 #define NEWROOT "/tmp"
 
 #define SANDBOX_CLONE_FLAGS                                                                        \
-	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |  \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP)
 
 #define MAX_TREES 32
@@ -55,7 +55,7 @@ struct tree {
 };
 
 /* The system, read-only. /bin, /lib... are created as symlinks where the host has merged /usr. */
-static const char *const system_dirs[] = {"/usr", "/etc", "/bin", "/sbin",
+static const char *const system_dirs[] = {"/usr", "/etc",   "/bin",   "/sbin",
 					  "/lib", "/lib32", "/lib64", "/libx32"};
 static const char *const device_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 /* Entries of a writable repository that stay read-only: config and hooks decide what git runs
@@ -131,7 +131,8 @@ static int copy_tree(int dirfd, const char *path, unsigned long long attrs)
 		die_errno("sandbox: cannot copy the mount of %s", *path ? path : "the repository");
 	struct mount_attr attr = {.attr_set = attrs};
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0)
-		die_errno("sandbox: cannot restrict the mount of %s", *path ? path : "the repository");
+		die_errno("sandbox: cannot restrict the mount of %s",
+			  *path ? path : "the repository");
 	return fd;
 }
 
@@ -153,28 +154,29 @@ static int reopen_repository(const struct sandbox_spec *spec)
 /* Step 4: copies of everything the new root shows, taken before NEWROOT is covered. */
 static size_t copy_sources(const struct sandbox_spec *spec, struct tree *trees)
 {
-	const unsigned long long readonly = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	const unsigned long long readonly =
+	    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	size_t count = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
 		struct stat st;
 		if (lstat(system_dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
 			continue; /* absent, or a merged-/usr symlink recreated later */
-		trees[count++] = (struct tree){copy_tree(AT_FDCWD, system_dirs[i], readonly),
-					       system_dirs[i]};
+		trees[count++] =
+		    (struct tree){copy_tree(AT_FDCWD, system_dirs[i], readonly), system_dirs[i]};
 	}
 	for (size_t i = 0; spec->extra_readonly && spec->extra_readonly[i]; i++) {
 		if (count >= MAX_TREES - 1)
 			die("sandbox: too many read-only paths");
-		trees[count++] = (struct tree){
-			copy_tree(AT_FDCWD, spec->extra_readonly[i], readonly),
-			spec->extra_readonly[i]};
+		trees[count++] =
+		    (struct tree){copy_tree(AT_FDCWD, spec->extra_readonly[i], readonly),
+				  spec->extra_readonly[i]};
 	}
 	if (spec->repo_path) {
 		int repo = reopen_repository(spec);
 		unsigned long long attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 		trees[count++] = (struct tree){
-			copy_tree(repo, "", attrs | (spec->writable ? 0 : MOUNT_ATTR_RDONLY)),
-			spec->repo_path};
+		    copy_tree(repo, "", attrs | (spec->writable ? 0 : MOUNT_ATTR_RDONLY)),
+		    spec->repo_path};
 		close(repo);
 	}
 	return count;
@@ -239,8 +241,9 @@ static void mount_proc(void)
 	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
 		if (access(readonly[i], F_OK) != 0)
 			continue; /* a kernel without magic sysrq has no trigger */
-		int fd = copy_tree(AT_FDCWD, readonly[i], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-								  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		int fd = copy_tree(AT_FDCWD, readonly[i],
+				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				       MOUNT_ATTR_NOEXEC);
 		if (move_mount(fd, "", AT_FDCWD, readonly[i], MOVE_MOUNT_F_EMPTY_PATH) != 0)
 			die_errno("sandbox: cannot make %s read-only", readonly[i]);
 		close(fd);
@@ -330,8 +333,10 @@ static void protect_repository(const char *repo_path)
 		struct stat st;
 		if (fstat(entry, &st) != 0 || S_ISLNK(st.st_mode))
 			die("sandbox: unsafe repository entry %s/%s", repo_path, name);
-		int tree = copy_tree(entry, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-		if (move_mount(tree, "", entry, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+		int tree =
+		    copy_tree(entry, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		if (move_mount(tree, "", entry, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
 			die_errno("sandbox: cannot make %s/%s read-only", repo_path, name);
 		close(tree);
 		close(entry);
@@ -448,7 +453,8 @@ void sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *result)
 	block_signals(&waited, &previous);
 	uid_t uid = getuid();
 	gid_t gid = getgid();
-	pid_t pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		die_without_userns(errno, "cannot create the sandbox's namespaces");
 	if (pid == 0) {

@@ -24,10 +24,10 @@ struct sandbox_spec {
 };
 
 struct sandbox_result {
-	int wait_status;   /* as from waitpid() */
-	bool timed_out;    /* the wall-clock timeout killed it */
-	int killed_by;     /* a signal that made gitcage kill the sandbox (SIGTERM, SIGHUP...) */
-	int setup_status;  /* nonzero: the command never ran; this is gitcage's exit status */
+	int wait_status;  /* as from waitpid() */
+	bool timed_out;	  /* the wall-clock timeout killed it */
+	int killed_by;	  /* a signal that made gitcage kill the sandbox (SIGTERM, SIGHUP...) */
+	int setup_status; /* nonzero: the command never ran; this is gitcage's exit status */
 };
 
 /* Run spec->argv in the sandbox and wait for it, enforcing the timeout. Dies if the sandbox

@@ -20,28 +20,65 @@
 
 /* Refused outright with EPERM. */
 static const char *const refused_syscalls[] = {
-	/* New namespaces and joining others': the sandbox must stay the only one. Nested user
-	 * namespaces would hand a compromised git full capabilities over new mounts. */
-	"unshare", "setns",
-	/* The mount table is the sandbox: no changing it, old API or new. */
-	"mount", "umount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig",
-	"fspick", "open_tree", "move_mount", "mount_setattr",
-	/* Kernel surfaces with a long history of privilege escalations. */
-	"keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
-	"io_uring_setup", "io_uring_enter", "io_uring_register",
-	/* Inspecting or steering other processes. */
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "open_by_handle_at",
-	"name_to_handle_at", "pidfd_getfd",
-	/* Whole-system operations; they need capabilities we never hold, refused regardless. */
-	"init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
-	"swapon", "swapoff", "acct", "quotactl", "quotactl_fd", "syslog", "uselib",
-	"lookup_dcookie", "vhangup", "nfsservctl", "fanotify_init",
+    /* New namespaces and joining others': the sandbox must stay the only one. Nested user
+     * namespaces would hand a compromised git full capabilities over new mounts. */
+    "unshare",
+    "setns",
+    /* The mount table is the sandbox: no changing it, old API or new. */
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    /* Kernel surfaces with a long history of privilege escalations. */
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    /* Inspecting or steering other processes. */
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "pidfd_getfd",
+    /* Whole-system operations; they need capabilities we never hold, refused regardless. */
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "syslog",
+    "uselib",
+    "lookup_dcookie",
+    "vhangup",
+    "nfsservctl",
+    "fanotify_init",
 };
 
 /* Every namespace flag: clone() with any of them would start a nested sandbox escape. */
 static const unsigned long long namespace_flags[] = {
-	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET,
-	CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP,
+    CLONE_NEWUSER, CLONE_NEWNS,	 CLONE_NEWPID,	  CLONE_NEWNET,
+    CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP,
 };
 
 static void check(int rc, const char *what)
@@ -67,9 +104,9 @@ static void add_refusals(scmp_filter_ctx ctx)
 static void add_argument_rules(scmp_filter_ctx ctx)
 {
 	for (size_t i = 0; i < sizeof(namespace_flags) / sizeof(namespace_flags[0]); i++)
-		check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				       SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i],
-					       namespace_flags[i])),
+		check(seccomp_rule_add(
+			  ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+			  SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i])),
 		      "clone");
 	/* clone3 passes its flags in memory that BPF cannot read. ENOSYS makes glibc fall back
 	 * to clone(), whose flags the rules above can see. */

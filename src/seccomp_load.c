@@ -12,8 +12,8 @@
 void seccomp_install(void)
 {
 	struct sock_fprog program = {
-		.len = ARRAY_SIZE(seccomp_program),
-		.filter = (struct sock_filter *)seccomp_program,
+	    .len = ARRAY_SIZE(seccomp_program),
+	    .filter = (struct sock_filter *)seccomp_program,
 	};
 	/* The raw syscall, not libseccomp: the program is already compiled, and not linking
 	 * libseccomp keeps it off the start-up path of every git command. */

@@ -52,7 +52,6 @@ static _Noreturn void refuse(struct serve *serve, const char *reason, const char
 	die("%s", client_message);
 }
 
-
 static int is_glob(const char *pattern)
 {
 	return strpbrk(pattern, "*?[") != NULL;
@@ -101,8 +100,8 @@ static char **build_git_argv(const struct serve *serve, const struct request *re
 			     const char *repo_path, const char *hooks)
 {
 	static const char *const fixed[] = {
-		"receive.fsckObjects=true", "transfer.fsckObjects=true", "gc.auto=0",
-		"receive.autogc=false",     "maintenance.auto=false",	 "core.fsmonitor=false"};
+	    "receive.fsckObjects=true", "transfer.fsckObjects=true", "gc.auto=0",
+	    "receive.autogc=false",	"maintenance.auto=false",    "core.fsmonitor=false"};
 	char **argv = xcalloc(2 * ARRAY_SIZE(fixed) + 10, sizeof(char *));
 	char setting[PATH_MAX + 64];
 	size_t n = 0;
@@ -190,16 +189,16 @@ static _Noreturn void hand_over(struct serve *serve, const struct repo *repo, in
 				int status)
 {
 	struct guard_call call = {
-		.service = serve->audit.service,
-		.user = serve->user,
-		.key = serve->audit.key,
-		.client = serve->audit.client,
-		.repo = repo->relpath,
-		.config_path = serve->cfg.file,
-		.git_status = status,
-		.start = serve->start,
-		.repo_fd = repo->fd,
-		.snapshot_fd = snapshot_fd,
+	    .service = serve->audit.service,
+	    .user = serve->user,
+	    .key = serve->audit.key,
+	    .client = serve->audit.client,
+	    .repo = repo->relpath,
+	    .config_path = serve->cfg.file,
+	    .git_status = status,
+	    .start = serve->start,
+	    .repo_fd = repo->fd,
+	    .snapshot_fd = snapshot_fd,
 	};
 	guard_exec_write(&call);
 	int errnum = errno;
@@ -244,13 +243,13 @@ static int run_git(struct serve *serve, const struct request *request, const str
 	add_visible(hooks, 0, hooks_real, extra, extra_count);
 	char **argv = build_git_argv(serve, request, repo->path, hooks);
 	struct sandbox_spec spec = {
-		.repo_path = repo->path,
-		.repo_fd = repo->fd,
-		.writable = writes,
-		.extra_readonly = extra,
-		.argv = argv,
-		.envp = build_git_env(&policy),
-		.limits = &serve->cfg.limits,
+	    .repo_path = repo->path,
+	    .repo_fd = repo->fd,
+	    .writable = writes,
+	    .extra_readonly = extra,
+	    .argv = argv,
+	    .envp = build_git_env(&policy),
+	    .limits = &serve->cfg.limits,
 	};
 	struct sandbox_result result;
 	if (writes)
@@ -263,7 +262,10 @@ static int run_git(struct serve *serve, const struct request *request, const str
 	if (writes)
 		hand_over(serve, repo, snapshot_fd, status);
 	finish_audit(serve, status == 0 ? "ok" : "failed",
-		     result.timed_out ? "timeout" : status ? "git failed" : NULL, status);
+		     result.timed_out ? "timeout"
+		     : status	      ? "git failed"
+				      : NULL,
+		     status);
 	return status;
 }
 
@@ -323,6 +325,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	if (!acl_allows(&serve.cfg, rule, serve.user, ACCESS_READ))
 		refuse(&serve, "no read access", not_found);
 	if (!acl_allows(&serve.cfg, rule, serve.user, need))
-		refuse(&serve, "no write access", "you may read this repository but not push to it");
+		refuse(&serve, "no write access",
+		       "you may read this repository but not push to it");
 	return run_git(&serve, &request, &repo, rule);
 }

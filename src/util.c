@@ -26,7 +26,8 @@ void util_set_prefix(const char *prefix)
 }
 
 /* One write(2) per line, so that concurrent writers to the same stderr never interleave. */
-__attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, va_list ap, int errnum)
+__attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, va_list ap,
+							      int errnum)
 {
 	char line[1024];
 	int len = snprintf(line, sizeof(line), "%s", message_prefix);

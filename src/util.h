@@ -9,10 +9,10 @@
 /* Exit statuses of gitcage itself. The command's own status passes through untouched;
  * a command killed by signal N gives 128+N, as in a shell. */
 enum {
-	EXIT_TIMEOUT = 124,    /* the wall-clock timeout killed the sandbox */
-	EXIT_GITCAGE = 125,    /* gitcage refused the request or could not set up the sandbox */
+	EXIT_TIMEOUT = 124,	/* the wall-clock timeout killed the sandbox */
+	EXIT_GITCAGE = 125,	/* gitcage refused the request or could not set up the sandbox */
 	EXIT_CANNOT_EXEC = 126, /* the command exists but could not be executed */
-	EXIT_NOT_FOUND = 127,  /* the command was not found inside the sandbox */
+	EXIT_NOT_FOUND = 127,	/* the command was not found inside the sandbox */
 };
 
 /* Where die() sends its message: "gitcage: " for the admin's tools, "fatal: " in serve,
@@ -53,7 +53,7 @@ static inline void free_p(void *p)
 {
 	free(*(void **)p);
 }
-#define cleanup_fd __attribute__((cleanup(close_fdp)))
+#define cleanup_fd   __attribute__((cleanup(close_fdp)))
 #define cleanup_free __attribute__((cleanup(free_p)))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -6,7 +6,7 @@
 
 struct global_options {
 	const char *config_path; /* --config, or the default */
-	int config_explicit;     /* --config was given: the file must exist */
+	int config_explicit;	 /* --config was given: the file must exist */
 };
 
 /* Load the config named by the options into cfg, printing every error and exiting

@@ -383,8 +383,7 @@ static int rewinds_protected(struct store *store, const struct ref_change *chang
 	    !policy_protects(store->policy, change->name))
 		return 0;
 	git_oid_fromstr(&old, change->old_state.oid);
-	return !git_oid_equal(&old, tip) &&
-	       git_graph_descendant_of(store->repo, tip, &old) != 1;
+	return !git_oid_equal(&old, tip) && git_graph_descendant_of(store->repo, tip, &old) != 1;
 }
 
 static void check_ref(struct store *store, struct ref_change *change)

@@ -74,7 +74,8 @@ static void expect_refused(const char *path, const char *reason_part)
 	struct error err = {""};
 	assert_int_equal(resolve(path, &repo, &err), -1);
 	if (!strstr(err.message, reason_part))
-		fail_msg("'%s': expected a reason with '%s', got '%s'", path, reason_part, err.message);
+		fail_msg("'%s': expected a reason with '%s', got '%s'", path, reason_part,
+			 err.message);
 }
 
 static void test_finds_name_dot_git(void **state)
@@ -192,16 +193,16 @@ static void test_owner(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_finds_name_dot_git),
-		cmocka_unit_test(test_missing),
-		cmocka_unit_test(test_symlinked_repository),
-		cmocka_unit_test(test_symlink_in_the_middle),
-		cmocka_unit_test(test_symlink_out_of_the_root),
-		cmocka_unit_test(test_commondir),
-		cmocka_unit_test(test_work_tree_and_gitfile),
-		cmocka_unit_test(test_symlinked_control_entries),
-		cmocka_unit_test(test_alternates),
-		cmocka_unit_test(test_owner),
+	    cmocka_unit_test(test_finds_name_dot_git),
+	    cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_symlinked_repository),
+	    cmocka_unit_test(test_symlink_in_the_middle),
+	    cmocka_unit_test(test_symlink_out_of_the_root),
+	    cmocka_unit_test(test_commondir),
+	    cmocka_unit_test(test_work_tree_and_gitfile),
+	    cmocka_unit_test(test_symlinked_control_entries),
+	    cmocka_unit_test(test_alternates),
+	    cmocka_unit_test(test_owner),
 	};
 	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
 }
