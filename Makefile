@@ -79,7 +79,7 @@ $(BUILD)/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libgitcage.a: $(LIB_OBJS)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/gitcage: $(BUILD)/main.o $(BUILD)/libgitcage.a
 	@echo "  LD      $@"

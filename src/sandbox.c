@@ -423,6 +423,11 @@ static void wait_sandbox(pid_t pid, const sigset_t *waited, unsigned long long t
 		if (waitpid(pid, &result->wait_status, WNOHANG) == pid)
 			return;
 		double left = deadline - now_seconds();
+		if (timeout && left <= 0) {
+			/* Past the deadline already (a late SIGCHLD, an EINTR): no wait at all. */
+			result->timed_out = true;
+			break;
+		}
 		struct timespec wait_for = {.tv_sec = (time_t)left,
 					    .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
 		int sig = sigtimedwait(waited, NULL, timeout && left > 0 ? &wait_for : NULL);
@@ -432,15 +437,15 @@ static void wait_sandbox(pid_t pid, const sigset_t *waited, unsigned long long t
 			die_errno("cannot wait for the sandbox");
 		if (sig == SIGCHLD)
 			continue;
-		if (sig < 0 || (timeout && left <= 0))
+		if (sig < 0)
 			result->timed_out = true;
 		else
 			result->killed_by = sig;
-		kill(pid, SIGKILL);
-		if (waitpid(pid, &result->wait_status, 0) != pid)
-			die_errno("cannot wait for the sandbox");
-		return;
+		break;
 	}
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &result->wait_status, 0) != pid)
+		die_errno("cannot wait for the sandbox");
 }
 
 void sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *result)

@@ -120,6 +120,17 @@ static void add_argument_rules(scmp_filter_ctx ctx)
 	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, TIOCLINUX)),
 	      "ioctl TIOCLINUX");
+	/* Sockets only of the families git and the C library use: unix, inet, inet6, netlink.
+	 * The others reach past the network namespace (vsock talks to the hypervisor) or open
+	 * kernel surfaces with a history of bugs (AF_ALG, the old protocol families). */
+	for (int family = 3; family <= 15; family++)
+		if (family != AF_INET6)
+			check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family)),
+			      "socket family");
+	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_GE, (scmp_datum_t)AF_PACKET + 1)),
+	      "socket families above AF_PACKET");
 	/* Raw packet sockets see and forge link-layer traffic. */
 	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 			       SCMP_A0(SCMP_CMP_EQ, AF_PACKET)),

@@ -216,8 +216,10 @@ static size_t add_visible(const char *path, int parent, char *real, const char *
 			  size_t count)
 {
 	char dir[PATH_MAX];
-	if (strcmp(path, "/dev/null") == 0)
+	if (strcmp(path, "/dev/null") == 0) {
+		xsnprintf(real, PATH_MAX, "%s", path);
 		return count;
+	}
 	if (!realpath(parent ? parent_directory(path, dir, sizeof(dir)) : path, real))
 		die_errno("cannot resolve %s", path);
 	if (outside_system(real))
@@ -241,7 +243,10 @@ static int run_git(struct serve *serve, const struct request *request, const str
 		       "this server cannot accept pushes: gitcage's hooks are not installed");
 	size_t extra_count = add_visible(serve->cfg.git, 1, git_real, extra, 0);
 	add_visible(hooks, 0, hooks_real, extra, extra_count);
-	char **argv = build_git_argv(serve, request, repo->path, hooks);
+	/* The hooks path git gets is the real one, the path that is bound: a configured path
+	 * through a symlink would not exist inside, and git would silently run no hook. */
+	char **argv = build_git_argv(serve, request, repo->path,
+				     strcmp(hooks, "/dev/null") == 0 ? hooks : hooks_real);
 	struct sandbox_spec spec = {
 	    .repo_path = repo->path,
 	    .repo_fd = repo->fd,

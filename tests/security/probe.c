@@ -531,6 +531,18 @@ static long call_af_packet_bad_type(const char *arg)
 	return close_if_fd(socket(AF_PACKET, 0x7f, 0));
 }
 
+static long call_af_vsock(const char *arg)
+{
+	(void)arg;
+	return close_if_fd(socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+}
+
+static long call_af_alg(const char *arg)
+{
+	(void)arg;
+	return close_if_fd(socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+}
+
 /* ---- system call attempts: table-driven ---- */
 
 typedef long (*call_fn)(const char *arg);
@@ -604,6 +616,9 @@ static const struct syscall_attempt syscall_attempts[] = {
 	 {call_tioclinux, call_tioclinux_high, call_tioclinux_tty}},
 	{"af-packet", "socket(AF_PACKET)", NULL, eperm_or_eafnosupport,
 	 {call_af_packet, call_af_packet_bad_type}},
+	{"af-vsock", "socket(AF_VSOCK): the hypervisor, past the network namespace", NULL, eperm,
+	 {call_af_vsock}},
+	{"af-alg", "socket(AF_ALG): the kernel's crypto interface", NULL, eperm, {call_af_alg}},
 };
 // clang-format on
 

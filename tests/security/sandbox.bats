@@ -373,6 +373,21 @@ daemon_pids() {
 	attempt_escapes_outside af-packet
 }
 
+# EPERM is the filter's answer: a kernel without the family would say EAFNOSUPPORT instead.
+@test "socket(AF_VSOCK) is blocked by the filter" {
+	attempt_blocked af-vsock
+	[[ $output == *"(EPERM)"* ]] || flunk "not the filter's refusal: $(ran)"
+}
+
+@test "socket(AF_ALG) is blocked by the filter" {
+	attempt_blocked af-alg
+	[[ $output == *"(EPERM)"* ]] || flunk "not the filter's refusal: $(ran)"
+}
+
+@test "control: socket(AF_ALG) works outside the sandbox" {
+	attempt_escapes_outside af-alg
+}
+
 # ---- foreign system call ABIs ----
 
 @test "the x32 system call ABI is blocked" {
