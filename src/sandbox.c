@@ -58,9 +58,6 @@ struct tree {
 static const char *const system_dirs[] = {"/usr", "/etc",   "/bin",   "/sbin",
 					  "/lib", "/lib32", "/lib64", "/libx32"};
 static const char *const device_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-/* Entries of a writable repository that stay read-only: config and hooks decide what git runs
- * for the next user; info/ and objects/info/ hold exclude/attributes and alternates. */
-static const char *const protected_repo_entries[] = {"config", "hooks", "info", "objects/info"};
 
 static int setup_status_fd = -1;
 
@@ -313,33 +310,47 @@ static void enter_root(void)
 		die_errno("sandbox: cannot make the new root read-only");
 }
 
-/* Step 7: bind each control entry of a writable repository read-only over itself. Opened
- * beneath the repository without following symlinks: the repository's content is hostile. */
-static void protect_repository(const char *repo_path)
+/* Bind dirfd/name over itself with attrs, opened without following symlinks or leaving the
+ * mount: the repository's content is hostile. Returns the fd of the new mount's root (the
+ * caller closes it), or -1 when name does not exist. */
+static int bind_over(int dirfd, const char *repo_path, const char *name, unsigned long long attrs)
 {
-	int repo = open(repo_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (repo < 0)
-		die_errno("sandbox: cannot open %s", repo_path);
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					  RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
-	for (size_t i = 0; i < ARRAY_SIZE(protected_repo_entries); i++) {
-		const char *name = protected_repo_entries[i];
-		int entry = (int)syscall(SYS_openat2, repo, name, &how, sizeof(how));
-		if (entry < 0 && errno == ENOENT)
-			continue; /* nothing to protect; verification catches a newly created one */
-		if (entry < 0)
-			die_errno("sandbox: unsafe repository entry %s/%s", repo_path, name);
-		struct stat st;
-		if (fstat(entry, &st) != 0 || S_ISLNK(st.st_mode))
-			die("sandbox: unsafe repository entry %s/%s", repo_path, name);
-		int tree =
-		    copy_tree(entry, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-		if (move_mount(tree, "", entry, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
-			die_errno("sandbox: cannot make %s/%s read-only", repo_path, name);
-		close(tree);
-		close(entry);
+	struct stat st;
+	int entry = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (entry < 0 && errno == ENOENT)
+		return -1; /* nothing to protect; verification catches a newly created one */
+	if (entry < 0 || fstat(entry, &st) != 0 || S_ISLNK(st.st_mode))
+		die_errno("sandbox: unsafe repository entry %s/%s", repo_path, name);
+	int tree = copy_tree(entry, "", attrs | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (move_mount(tree, "", entry, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+		die_errno("sandbox: cannot protect %s/%s", repo_path, name);
+	close(entry);
+	return tree;
+}
+
+/* Step 7: the control entries of a writable repository stay read-only. objects/ itself is
+ * bound over itself, writable, only to make it a mount point: a mount point cannot be renamed,
+ * so git cannot move objects/ aside and write a new objects/info/alternates. */
+static void protect_repository(const char *repo_path)
+{
+	static const char *const readonly[] = {"config", "hooks", "info"};
+	int repo = open(repo_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (repo < 0)
+		die_errno("sandbox: cannot open %s", repo_path);
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
+		int fd = bind_over(repo, repo_path, readonly[i], MOUNT_ATTR_RDONLY);
+		if (fd >= 0)
+			close(fd);
+	}
+	int objects = bind_over(repo, repo_path, "objects", 0);
+	if (objects >= 0) {
+		int info = bind_over(objects, repo_path, "info", MOUNT_ATTR_RDONLY);
+		if (info >= 0)
+			close(info);
+		close(objects);
 	}
 	close(repo);
 }

@@ -658,6 +658,14 @@ home_inside() {
 	[ ! -e "$REPO/objects/info/alternates" ] || flunk "alternates appeared outside"
 }
 
+# Renaming objects/ aside would let git write a fresh objects/info/alternates next to it.
+@test "with --writable, objects/ cannot be moved aside" {
+	run cage --repo "$REPO" --writable -- sh -c 'mv objects objects.away'
+	[ "$status" -ne 0 ] || flunk "objects/ was renamed: $(ran)"
+	[[ $output == *"busy"* ]] || flunk "not refused as a mount point: $(ran)"
+	[ -d "$REPO/objects/info" ] && [ ! -e "$REPO/objects.away" ] || flunk "objects/ moved outside"
+}
+
 # ---- network ----
 
 @test "a listener on the host's 127.0.0.1 cannot be reached" {
