@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,14 +481,26 @@ void sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *result)
 		child_main(spec, uid, gid, &previous);
 	}
 	close(status_pipe[1]);
+	/* Setup is bounded by the same timeout as the command: a hang there is killed too. */
 	unsigned char code = 0;
-	ssize_t n;
+	ssize_t n = -1;
+	struct pollfd setup = {.fd = status_pipe[0], .events = POLLIN};
+	int timeout_ms = spec->limits->timeout && spec->limits->timeout < INT_MAX / 1000
+			     ? (int)spec->limits->timeout * 1000
+			     : -1;
+	int ready;
 	do
+		ready = poll(&setup, 1, timeout_ms);
+	while (ready < 0 && errno == EINTR);
+	if (ready > 0)
 		n = read(status_pipe[0], &code, 1);
-	while (n < 0 && errno == EINTR);
 	close(status_pipe[0]);
 	if (n == 1)
 		result->setup_status = code;
+	if (ready == 0) {
+		kill(pid, SIGKILL);
+		result->timed_out = true;
+	}
 	wait_sandbox(pid, &waited, spec->limits->timeout, result);
 	if (sigprocmask(SIG_SETMASK, &previous, NULL) != 0)
 		die_errno("cannot restore the signal mask");
