@@ -117,7 +117,8 @@ struct store {
 	git_oid *stack;
 	size_t depth, stack_capacity;
 	char objects_path[64];
-	const struct policy *policy; /* NULL: no branch protection */
+	const struct policy *policy; /* NULL: no branch protection, no blob limit */
+	size_t large_size;	     /* the size of the blob a walk found over the limit */
 };
 
 /* The repository's own object store, with its alternates: those were checked unchanged,
@@ -271,9 +272,12 @@ static int push_children(struct store *store, const git_object *object)
 	}
 }
 
+#define VISIT_TOO_LARGE (-2)
+
 /* One object of the walk. An object that existed before the write only has to exist; a new
- * one is parsed and its references followed (blobs are never read: only their presence
- * matters). Returns 0, or -1 with the missing or unreadable id in *bad. */
+ * one is parsed and its references followed (blobs are never read: only their presence and
+ * size matter). Returns 0, -1 with the missing or unreadable id in *bad, or VISIT_TOO_LARGE
+ * with a new blob over max-blob-size in *bad. */
 static int visit(struct store *store, const git_oid *id, git_oid *bad)
 {
 	if (!oidset_add(&store->visited, id))
@@ -302,6 +306,13 @@ static int visit(struct store *store, const git_oid *id, git_oid *bad)
 	if (object)
 		push_children(store, object);
 	git_object_free(object);
+	/* max-blob-size holds even when a compromised git skipped the pre-receive hook. */
+	if (type == GIT_OBJECT_BLOB && store->policy && store->policy->max_blob_size &&
+	    size > store->policy->max_blob_size) {
+		git_oid_cpy(bad, id);
+		store->large_size = size;
+		return VISIT_TOO_LARGE;
+	}
 	return 0;
 }
 
@@ -312,11 +323,12 @@ static int walk(struct store *store, const git_oid *tip, git_oid *bad)
 	while (store->depth > 0) {
 		git_oid id;
 		git_oid_cpy(&id, &store->stack[--store->depth]);
-		if (visit(store, &id, bad) != 0) {
+		int rc = visit(store, &id, bad);
+		if (rc != 0) {
 			/* What this walk marked visited is not known good: another ref that
 			 * reaches it must walk it again, and meet the same hole. */
 			oidset_free(&store->visited);
-			return -1;
+			return rc;
 		}
 	}
 	return 0;
@@ -399,7 +411,11 @@ static void check_ref(struct store *store, struct ref_change *change)
 	/* The walk first: it refuses a linked object file before anything reads it. The hex
 	 * was checked by changes_resolve. */
 	git_oid_fromstr(&tip, change->new_state.oid);
-	if (walk(store, &tip, &bad) != 0) {
+	int walked = walk(store, &tip, &bad);
+	if (walked == VISIT_TOO_LARGE) {
+		fail(change, "pushes blob %s of %zu bytes, over max-blob-size",
+		     git_oid_tostr(hex, sizeof(hex), &bad), store->large_size);
+	} else if (walked != 0) {
 		if (git_oid_equal(&bad, &tip))
 			change->failure = "points to a missing object";
 		else

@@ -192,6 +192,23 @@ static void unprotected_rewind_is_accepted(void **state)
 	assert_null(change_of(f, "refs/heads/topic")->failure);
 }
 
+static void blob_over_the_limit_is_rolled_back(void **state)
+{
+	struct fixture *f = *state;
+	static const struct words none = {NULL, 0};
+	const struct policy small_blobs = {.protect = &none, .max_blob_size = 64};
+	take_snapshot(f);
+	/* As if git had skipped the pre-receive hook: the blob is in, and main points to it. */
+	assert_int_equal(sh(f, "cd work && head -c 1000 /dev/urandom >big && git add big && "
+			       "git commit -q -m big && git push -q ../repo.git main"),
+			 0);
+	assert_int_equal(guard_with(f, &small_blobs), 0);
+	const struct ref_change *main = change_of(f, "refs/heads/main");
+	assert_non_null(main->failure);
+	assert_non_null(strstr(main->failure, "of 1000 bytes, over max-blob-size"));
+	assert_main_is(f, f->main_before);
+}
+
 /* ---- accepted ---- */
 
 static void honest_push_is_accepted(void **state)
@@ -659,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    TEST(honest_push_is_accepted),
 	    TEST(protected_fast_forward_is_accepted),
+	    TEST(blob_over_the_limit_is_rolled_back),
 	    TEST(protected_rewind_is_restored),
 	    TEST(protected_deletion_is_restored),
 	    TEST(unprotected_rewind_is_accepted),
