@@ -21,8 +21,7 @@ setup() {
 	mkdir -p "$ROOT"
 	git init -q --bare -b main "$ROOT/demo.git"
 	write_conf ""
-	printf 'restrict,command="%s --config %s serve alice" %s\n' "$GITCAGE" "$CONF" \
-		"$(cat "$SSHD_DIR/alice.pub")" >"$SSHD_DIR/authorized_keys"
+	sshd_authorize_gitcage "$CONF" alice
 	WORK=$BATS_TEST_TMPDIR/work
 	git init -q -b main "$WORK"
 	git -C "$WORK" remote add origin "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"

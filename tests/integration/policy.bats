@@ -41,12 +41,7 @@ setup() {
 	mkdir -p "$ROOT"
 	git init -q --bare -b main "$ROOT/demo.git"
 	write_conf
-	: >"$SSHD_DIR/authorized_keys"
-	local user
-	for user in alice bob; do
-		printf 'restrict,command="%s --config %s serve %s" %s\n' "$GITCAGE" "$CONF" "$user" \
-			"$(cat "$SSHD_DIR/$user.pub")" >>"$SSHD_DIR/authorized_keys"
-	done
+	sshd_authorize_gitcage "$CONF" alice bob
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 	WORK=$BATS_TEST_TMPDIR/work
 	git init -q -b main "$WORK"

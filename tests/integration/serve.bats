@@ -44,13 +44,7 @@ setup() {
 	git init -q --bare "$ROOT/secret.git"
 	git init -q --bare "$ROOT/team/tools.git"
 	add_commits "$ROOT/demo.git" 2
-	: >"$SSHD_DIR/authorized_keys"
-	local user
-	for user in alice bob carol; do
-		[ -f "$SSHD_DIR/$user" ] || sshd_key "$user"
-		printf 'restrict,command="%s --config %s serve %s" %s\n' "$GITCAGE" "$CONF" "$user" \
-			"$(cat "$SSHD_DIR/$user.pub")" >>"$SSHD_DIR/authorized_keys"
-	done
+	sshd_authorize_gitcage "$CONF" alice bob carol
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT"
 	SCP="$(id -un)@127.0.0.1"
 }

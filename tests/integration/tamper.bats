@@ -44,8 +44,7 @@ setup() {
 	git init -q --bare -b main "$REPO"
 	add_commits "$REPO" 2
 	git clone -q "$REPO" "$BATS_TEST_TMPDIR/work" 2>/dev/null
-	printf 'restrict,command="%s --config %s serve alice" %s\n' "$GITCAGE" "$CONF" \
-		"$(cat "$SSHD_DIR/alice.pub")" >"$SSHD_DIR/authorized_keys"
+	sshd_authorize_gitcage "$CONF" alice
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 	echo victim >"$BATS_TEST_TMPDIR/victim"
 }

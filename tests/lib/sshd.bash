@@ -135,3 +135,16 @@ sshd_setup_file() {
 		sshd_key "$name"
 	done
 }
+
+# sshd_authorize_gitcage CONF USER...: authorized_keys holds exactly these users' keys, each
+# forced through `gitcage --config CONF serve USER`, as `gitcage keys` would write them.
+sshd_authorize_gitcage() {
+	local conf=$1 user
+	shift
+	: >"$SSHD_DIR/authorized_keys"
+	for user in "$@"; do
+		[ -f "$SSHD_DIR/$user" ] || sshd_key "$user"
+		printf 'restrict,command="%s --config %s serve %s" %s\n' "$GITCAGE" "$conf" "$user" \
+			"$(cat "$SSHD_DIR/$user.pub")" >>"$SSHD_DIR/authorized_keys"
+	done
+}
