@@ -449,10 +449,9 @@ static void wait_sandbox(pid_t pid, const sigset_t *waited, unsigned long long t
 			die_errno("cannot wait for the sandbox");
 		if (sig == SIGCHLD)
 			continue;
-		if (sig < 0)
-			result->timed_out = true;
-		else
-			result->killed_by = sig;
+		/* The timeout, or gitcage told to stop (SIGTERM, or SIGHUP when the ssh session
+		 * went): either way the sandbox goes first. */
+		result->timed_out = sig < 0;
 		break;
 	}
 	kill(pid, SIGKILL);

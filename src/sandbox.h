@@ -26,7 +26,6 @@ struct sandbox_spec {
 struct sandbox_result {
 	int wait_status;  /* as from waitpid() */
 	bool timed_out;	  /* the wall-clock timeout killed it */
-	int killed_by;	  /* a signal that made gitcage kill the sandbox (SIGTERM, SIGHUP...) */
 	int setup_status; /* nonzero: the command never ran; this is gitcage's exit status */
 };
 
