@@ -776,6 +776,40 @@ home_inside() {
 	[ "$SECONDS" -lt 10 ] || flunk "took $SECONDS s"
 }
 
+# cage_then_signal SIGNAL: a sandboxed `sleep` with a marker no other process has, then
+# SIGNAL to gitcage itself; the sandbox must be gone within a few seconds.
+cage_then_signal() {
+	local marker=$((4000 + RANDOM % 1000)) i
+	"$GITCAGE" --config "$CONFIG" run -- sleep "$marker" &
+	local gitcage=$!
+	for ((i = 0; i < 100; i++)); do
+		pgrep -x -f "sleep $marker" >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -x -f "sleep $marker" >/dev/null || flunk "the sandboxed sleep never started"
+	kill "-$1" "$gitcage"
+	wait "$gitcage" || true
+	for ((i = 0; i < 50; i++)); do
+		pgrep -x -f "sleep $marker" >/dev/null || return 0
+		sleep 0.1
+	done
+	pkill -x -f "sleep $marker" || true
+	flunk "the sandbox outlived gitcage after SIG$1"
+}
+
+@test "the sandbox dies when gitcage is told to stop (SIGTERM)" {
+	cage_then_signal TERM
+}
+
+# What sshd's session going away does: gitcage follows it with SIGHUP (PR_SET_PDEATHSIG).
+@test "the sandbox dies when the ssh session goes (SIGHUP)" {
+	cage_then_signal HUP
+}
+
+@test "the sandbox dies with gitcage, even killed outright (SIGKILL: no cleanup runs)" {
+	cage_then_signal KILL
+}
+
 @test "the command's exit status passes through: exit 3 gives 3" {
 	run cage -- sh -c 'exit 3'
 	exit_status_is 3
