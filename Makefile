@@ -1,7 +1,8 @@
+# SPDX-License-Identifier: ISC
 # gitcage. `make` builds, `make check` runs every test, `make demo` shows it working.
 # Both check and demo install missing Debian packages first (tools/install-deps).
 
-VERSION     := 0.1.0
+VERSION     := 0.2.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib/gitcage
@@ -18,46 +19,51 @@ PKG_CONFIG  ?= pkg-config
 CFLAGS      ?= -O2 -g
 WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 	       -Wstrict-prototypes -Wvla -Wno-missing-field-initializers
-HARDEN      := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+# A distribution's own _FORTIFY_SOURCE (Debian and Fedora pass 2 or 3) wins over ours: defining
+# it twice is an error under -Werror.
+FORTIFY     := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN      := -fstack-protector-strong $(FORTIFY) -fPIE
 CPPFLAGS    += -D_GNU_SOURCE -Isrc -I$(BUILD) \
 	       -DGITCAGE_VERSION='"$(VERSION)"' \
 	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
 	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"' \
 	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"'
 DEPFLAGS    := -MMD -MP
-
-# The gitcage binary links inih and libcap only. libseccomp runs at build time, to compile
-# the filter into a BPF program (src/seccomp_gen.c). libgit2 is linked only where a write
-# is verified, so the fetch path never pays for loading it.
-RUN_PKGS    := inih libcap
-PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(RUN_PKGS) libgit2 libseccomp 2>/dev/null)
-# Linked statically: two shared objects fewer for the dynamic loader at every start.
-RUN_LIBS    := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null) -Wl,-Bdynamic
-SECCOMP_LIBS:= $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
-CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
-ALL_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) $(DEPFLAGS)
 LDFLAGS     ?=
-ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
-# gitcage-guard verifies writes and serves `gitcage verify`: the one program that links
-# libgit2, together with the same library objects as gitcage.
-GUARD_SRCS  := src/guard.c src/verify.c src/verify_offline.c
-GUARD_OBJS  := $(GUARD_SRCS:src/%.c=$(BUILD)/%.o)
-# gitcage-guard links libgit2 and its libraries statically where Debian ships archives:
-# loading the 18 shared objects of Debian's libgit2 cost 8.9 ms a push here, the static guard
-# starts in 5.2 ms (hyperfine medians). Kerberos has no archive and stays shared.
-# GUARD_STATIC=0 links everything dynamically, for systems without the archives.
-GUARD_STATIC ?= 1
-ifeq ($(GUARD_STATIC),1)
-GIT2_LIBS   := -Wl,-Bstatic $(filter-out -lrt,$(shell $(PKG_CONFIG) --static --libs-only-l libgit2 2>/dev/null)) \
-	       -lcrypto -Wl,-Bdynamic -lrt $(shell $(CC) -print-file-name=libgssapi_krb5.so.2)
-else
-GIT2_LIBS   := $(shell $(PKG_CONFIG) --libs libgit2 2>/dev/null)
-endif
-LIB_SRCS    := $(filter-out src/main.c src/seccomp_gen.c $(GUARD_SRCS),$(wildcard src/*.c))
-LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
-UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Every library through pkg-config, linked as the distribution links it. A missing one stops
+# the build with pkg-config's own message.
+pkg = $(or $(shell $(PKG_CONFIG) $(1) $(2) || echo PKG_CONFIG_FAILED),)
+check-pkg = $(if $(findstring PKG_CONFIG_FAILED,$(1)),$(error pkg-config could not find $(2): run tools/install-deps),$(1))
+RUN_PKGS    := inih libcap
+RUN_CFLAGS  := $(call check-pkg,$(call pkg,--cflags,$(RUN_PKGS)),$(RUN_PKGS))
+RUN_LIBS    := $(call check-pkg,$(call pkg,--libs,$(RUN_PKGS)),$(RUN_PKGS))
+GIT2_CFLAGS := $(call check-pkg,$(call pkg,--cflags,libgit2),libgit2)
+GIT2_LIBS   := $(call check-pkg,$(call pkg,--libs,libgit2),libgit2)
+SECCOMP_CFLAGS := $(call check-pkg,$(call pkg,--cflags,libseccomp),libseccomp)
+SECCOMP_LIBS   := $(call check-pkg,$(call pkg,--libs,libseccomp),libseccomp)
+CMOCKA_LIBS  = $(call check-pkg,$(call pkg,--libs,cmocka),cmocka)
+BASE_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(DEPFLAGS)
+
+# The folders are the architecture (README, "Source layout"). Each binary is a union of them:
+#   gitcage        common + sandbox + gitcage   (no libgit2: the fetch path never loads it)
+#   gitcage-guard  common + guard               (the only folder that includes git2.h)
+COMMON_SRCS  := $(wildcard src/common/*.c)
+SANDBOX_SRCS := $(filter-out src/sandbox/seccomp_gen.c,$(wildcard src/sandbox/*.c))
+GITCAGE_SRCS := $(wildcard src/gitcage/*.c)
+GUARD_SRCS   := $(wildcard src/guard/*.c)
+obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJS  := $(call obj,$(COMMON_SRCS))
+SANDBOX_OBJS := $(call obj,$(SANDBOX_SRCS))
+GITCAGE_OBJS := $(call obj,$(GITCAGE_SRCS))
+GUARD_OBJS   := $(call obj,$(GUARD_SRCS))
+# The mains, kept out of what the unit tests link.
+GITCAGE_MAIN := $(BUILD)/obj/gitcage/main.o
+GUARD_MAIN   := $(BUILD)/obj/guard/guard.o
+
+UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROBE       := $(BUILD)/tests/probe
 
 .PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
@@ -73,44 +79,54 @@ $(BUILD)/paths.stamp: FORCE
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
+# Only src/guard is compiled with libgit2's flags: an include of git2.h anywhere else fails.
+$(BUILD)/obj/guard/%.o: src/guard/%.c $(BUILD)/paths.stamp
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libgitcage.a: $(LIB_OBJS)
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/gitcage: $(BUILD)/main.o $(BUILD)/libgitcage.a
-	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+$(BUILD)/libguard.a: $(COMMON_OBJS) $(filter-out $(GUARD_MAIN),$(GUARD_OBJS))
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/gitcage-guard: $(GUARD_OBJS) $(BUILD)/libgitcage.a
+$(BUILD)/gitcage: $(GITCAGE_MAIN) $(BUILD)/libgitcage.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS) $(GIT2_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+
+$(BUILD)/gitcage-guard: $(GUARD_MAIN) $(BUILD)/libguard.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS) $(GIT2_LIBS)
 
 # The seccomp filter is compiled once, at build time, by libseccomp itself.
-$(BUILD)/seccomp-gen: src/seccomp_gen.c
+$(BUILD)/seccomp-gen: src/sandbox/seccomp_gen.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SECCOMP_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
 
 $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
 	@echo "  GEN     $@"
 	$(Q)$(BUILD)/seccomp-gen > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libgitcage.a
+# Unit tests mirror src/: tests/unit/guard links the guard's objects and libgit2, the others
+# what gitcage links.
+$(BUILD)/tests/guard/test_%: tests/unit/guard/test_%.c $(BUILD)/libguard.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(BUILD)/libguard.a $(RUN_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
 
-# The verifier's tests link the guard's objects (all but its main) and libgit2.
-$(BUILD)/tests/test_verify: tests/unit/test_verify.c $(filter-out $(BUILD)/guard.o,$(GUARD_OBJS)) \
-			    $(BUILD)/libgitcage.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgitcage.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) \
-		$(RUN_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
 
 $(PROBE): tests/security/probe.c
 	@mkdir -p $(@D)
@@ -162,9 +178,9 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBDIR)
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/security/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Runs a command and prints the peak resident set size of it and its waited-for children, in
  * KiB (wait4's ru_maxrss): the "gitcage's own RSS" column of make bench. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target for request_parse: whatever the client sends, an accepted request must carry
  * a path that keeps every promise of struct request, and a refusal must carry a clean reason.
  *
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "request.h"
+#include "gitcage/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

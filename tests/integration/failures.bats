@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # What goes wrong around a push: a client killed halfway, a disk that fills up (the filesize
 # limit stands in for it: the same EFBIG/SIGXFSZ a full file system gives git). Nothing may be
 # lost or half written, the repository stays clean, and the call is still audited.

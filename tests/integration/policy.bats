@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Push policy over real ssh: protected branches, blob size limits, the repository's own hooks
 # (repo-hooks) and notify. Enforced before (gitcage's trusted hooks, inside the sandbox) and
 # after (the repository guard, outside).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Honest work succeeds in `gitcage run`: git reads a repository read-only, and with --writable
 # writes objects and moves a ref, which git outside then sees, with fsck clean.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # gitcage serve behind a real OpenSSH server on 127.0.0.1, driven by real git clients:
 # what allowed users can do, and a refusal, with the refs unchanged, for everything else.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The ssh test harness (tests/lib/sshd.bash) works: a throwaway sshd, run as the test user,
 # runs a key's forced command, and refuses a key it does not know.
 

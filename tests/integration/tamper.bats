@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The repository guard against a compromised git. A test-only "git" (configured as `git =`)
 # damages the repository in one way, then runs the real /usr/bin/git. A real `git push` goes
 # through a real sshd and `gitcage serve`. After each push, the repository must be as it was

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers shared by the bats tests: where the binaries are, temporary repositories, running
 # gitcage, and checking the probe's verdicts. Load with `load ../lib/common`.
 # shellcheck shell=bash

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # A throwaway OpenSSH server for the tests, run as the current (non-root) user on 127.0.0.1.
 # Load with `load ../lib/sshd`, then:
 #   sshd_start [DIR]                  host key, config and server; sets SSHD_DIR and SSHD_PORT

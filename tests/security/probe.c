@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * probe: tries one way out of the gitcage sandbox per subcommand, and says whether it worked.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Security tests of `gitcage run`: a probe (tests/security/probe.c) runs inside the sandbox and
 # tries one way out per test; each must fail. Where it means something, a control runs the same
 # probe outside and must succeed, which proves that the probe can tell.

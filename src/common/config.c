@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: ISC */
+/* The config schema: sections, keys, their values and defaults (struct config). The INI
+ * syntax around it is config_ini.c's: that file hands over headers and key lines, and this one
+ * decides what they mean. Pure: no I/O. */
+#include "common/config.h"
+#include "common/config_parse.h"
+
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef GITCAGE_HOOKS_DIR
+#define GITCAGE_HOOKS_DIR "/usr/local/lib/gitcage/hooks"
+#endif
+
+/* The most keys any one section has (for duplicate detection). */
+#define SECTION_MAX_KEYS 16
+
+static const struct limits default_limits = {
+    .timeout = 3600,
+    .cpu = 600,
+    .memory = 8ULL << 30,
+    .processes = 512,
+    .files = 4096,
+    .filesize = 16ULL << 30,
+    .tmp = 256ULL << 20,
+};
+
+enum section_kind {
+	SECTION_NONE, /* before the first header */
+	SECTION_SKIP, /* a bad header: its error is reported once, its keys are ignored */
+	SECTION_SERVER,
+	SECTION_LIMITS,
+	SECTION_GROUP,
+	SECTION_REPO,
+};
+
+enum value_kind {
+	VALUE_PATH,	      /* an absolute path */
+	VALUE_AUDIT,	      /* "syslog" or an absolute path */
+	VALUE_COMMAND,	      /* an absolute program path, then arguments */
+	VALUE_PRINCIPALS,     /* users and @groups */
+	VALUE_REFS,	      /* ref patterns */
+	VALUE_BOOL,	      /* stored as int */
+	VALUE_NUMBER,	      /* 0 allowed */
+	VALUE_NONZERO_NUMBER, /* a limit of 0 would make the sandbox unusable */
+	VALUE_SIZE,	      /* 0 allowed */
+	VALUE_NONZERO_SIZE,   /* tmpfs reads size=0 as "unlimited": never write that by accident */
+};
+
+/* What a bad value should have looked like, for the error message. */
+static const char *const value_expected[] = {
+    [VALUE_PATH] = "an absolute path",
+    [VALUE_AUDIT] = "syslog or an absolute file path",
+    [VALUE_COMMAND] = "an absolute path to a program, then its arguments",
+    [VALUE_PRINCIPALS] = "user names and @groups",
+    [VALUE_REFS] = "ref patterns starting with refs/",
+    [VALUE_BOOL] = "yes, no, true, false, on, off, 1 or 0",
+    [VALUE_NUMBER] = "a whole number",
+    [VALUE_NONZERO_NUMBER] = "a whole number of at least 1",
+    [VALUE_SIZE] = "a size such as 0, 512K, 10M or 2G",
+    [VALUE_NONZERO_SIZE] = "a size of at least 1, such as 512K, 10M or 2G",
+};
+
+struct key_spec {
+	const char *name;
+	enum value_kind kind;
+	size_t offset; /* of the field in the section's struct */
+};
+
+#define KEY(name, kind, type, field)                                                               \
+	{                                                                                          \
+		name, kind, offsetof(type, field)                                                  \
+	}
+
+static const struct key_spec server_keys[] = {
+    KEY("repositories", VALUE_PATH, struct config, repositories),
+    KEY("git", VALUE_PATH, struct config, git),
+    KEY("audit", VALUE_AUDIT, struct config, audit),
+    KEY("keys", VALUE_PATH, struct config, keys),
+    KEY("hooks", VALUE_PATH, struct config, hooks),
+    KEY("protect", VALUE_REFS, struct config, protect),
+    KEY("max-blob-size", VALUE_SIZE, struct config, max_blob_size),
+    KEY("repo-hooks", VALUE_BOOL, struct config, repo_hooks),
+    KEY("notify", VALUE_COMMAND, struct config, notify),
+};
+
+static const struct key_spec limits_keys[] = {
+    KEY("timeout", VALUE_NUMBER, struct limits, timeout),
+    KEY("cpu", VALUE_NONZERO_NUMBER, struct limits, cpu),
+    KEY("memory", VALUE_NONZERO_SIZE, struct limits, memory),
+    KEY("processes", VALUE_NONZERO_NUMBER, struct limits, processes),
+    KEY("files", VALUE_NONZERO_NUMBER, struct limits, files),
+    KEY("filesize", VALUE_NONZERO_SIZE, struct limits, filesize),
+    KEY("tmp", VALUE_NONZERO_SIZE, struct limits, tmp),
+};
+
+static const struct key_spec group_keys[] = {
+    KEY("members", VALUE_PRINCIPALS, struct group, members),
+};
+
+static const struct key_spec repo_keys[] = {
+    KEY("read", VALUE_PRINCIPALS, struct repo_rule, read),
+    KEY("write", VALUE_PRINCIPALS, struct repo_rule, write),
+    KEY("protect", VALUE_REFS, struct repo_rule, protect),
+    KEY("max-blob-size", VALUE_SIZE, struct repo_rule, max_blob_size),
+    KEY("repo-hooks", VALUE_BOOL, struct repo_rule, repo_hooks),
+    KEY("notify", VALUE_COMMAND, struct repo_rule, notify),
+};
+
+struct section_spec {
+	const struct key_spec *keys;
+	size_t key_count;
+};
+
+static const struct section_spec section_specs[] = {
+    [SECTION_SERVER] = {server_keys, ARRAY_SIZE(server_keys)},
+    [SECTION_LIMITS] = {limits_keys, ARRAY_SIZE(limits_keys)},
+    [SECTION_GROUP] = {group_keys, ARRAY_SIZE(group_keys)},
+    [SECTION_REPO] = {repo_keys, ARRAY_SIZE(repo_keys)},
+};
+
+/* An @group named in a list; checked once the whole file is read, as groups may come later. */
+struct group_ref {
+	char *name;
+	int line;
+};
+
+struct config_schema {
+	enum section_kind section;
+	char *title;  /* "repo demo.git": the current section, for messages */
+	size_t index; /* of the current group or repo in cfg */
+	int seen_line[SECTION_MAX_KEYS];
+	int server_line, limits_line; /* where [server] and [limits] were opened */
+	struct group_ref *refs;
+	size_t ref_count;
+};
+
+/* [server] has the most keys. */
+_Static_assert(ARRAY_SIZE(server_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_KEYS");
+
+/* ---- small helpers ---- */
+
+/* Grow array by one zeroed element of size bytes; returns the new array. */
+static void *append_zeroed(void *array, size_t count, size_t size)
+{
+	char *grown = reallocarray(array, count + 1, size);
+	if (!grown)
+		die("out of memory");
+	memset(grown + count * size, 0, size);
+	return grown;
+}
+
+void config_errors_add(struct config_errors *errors, const char *fmt, ...)
+{
+	char *line;
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		die("out of memory");
+	errors->lines = append_zeroed(errors->lines, errors->count, sizeof(*errors->lines));
+	errors->lines[errors->count++] = line;
+}
+
+/* Record "FILE:LINE: message". */
+void config_parser_error(struct config_parser *p, int line, const char *fmt, ...)
+{
+	char *message;
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vasprintf(&message, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		die("out of memory");
+	config_errors_add(p->errors, "%s:%d: %s", p->name, line, message);
+	free(message);
+	p->error_count++;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* User and group names: [A-Za-z0-9._-]+, not starting with '-' (it would read as an option
+ * wherever the name reaches a command line) or '.' (hidden files, "." and ".."). */
+bool config_valid_name(const char *s)
+{
+	if (*s == '\0' || *s == '-' || *s == '.')
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && c != '.' && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Why a [repo PATH] is unsafe or unreachable, or NULL. The request parser never produces
+ * such a path, so a rule written this way would be dead or would point outside the root. */
+static const char *repo_path_problem(const char *path)
+{
+	if (*path == '\0')
+		return "it is empty";
+	if (*path == '/')
+		return "it must be relative to repositories (no leading '/')";
+	if (strlen(path) >= PATH_MAX)
+		return "it is too long";
+	if (strchr(path, '~'))
+		return "it must not contain '~'";
+	if (has_control(path))
+		return "it must not contain control characters";
+	for (const char *part = path;; part++) {
+		size_t len = strcspn(part, "/");
+		if (len == 0)
+			return "it must not contain empty components ('//' or a trailing '/')";
+		if ((len == 1 && part[0] == '.') || (len == 2 && part[0] == '.' && part[1] == '.'))
+			return "it must not contain '.' or '..' components";
+		part += len;
+		if (*part == '\0')
+			return NULL;
+	}
+}
+
+static void words_free(struct words *words)
+{
+	for (size_t i = 0; i < words->count; i++)
+		free(words->items[i]);
+	free(words->items);
+	*words = (struct words){0};
+}
+
+static void words_split(const char *value, struct words *out)
+{
+	char *copy = xstrdup(value);
+	char *save = NULL;
+	*out = (struct words){0};
+	for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
+		out->items = append_zeroed(out->items, out->count, sizeof(*out->items));
+		out->items[out->count++] = xstrdup(word);
+	}
+	free(copy);
+}
+
+/* ---- sizes and numbers ---- */
+
+/* Exactly len decimal digits, no sign, no blanks: strtoull would take "-1" as a huge limit. */
+static int parse_digits(const char *text, size_t len, unsigned long long *out)
+{
+	unsigned long long value = 0;
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		if (__builtin_mul_overflow(value, 10ULL, &value) ||
+		    __builtin_add_overflow(value, (unsigned long long)(text[i] - '0'), &value))
+			return -1;
+	}
+	*out = value;
+	return 0;
+}
+
+/* K, M, G, T (either case) as a power-of-two shift; 0 for anything else. */
+static unsigned suffix_shift(char c)
+{
+	switch (c) {
+	case 'K':
+	case 'k':
+		return 10;
+	case 'M':
+	case 'm':
+		return 20;
+	case 'G':
+	case 'g':
+		return 30;
+	case 'T':
+	case 't':
+		return 40;
+	default:
+		return 0;
+	}
+}
+
+int config_parse_size(const char *text, unsigned long long *out)
+{
+	size_t len = strlen(text);
+	unsigned shift = len ? suffix_shift(text[len - 1]) : 0;
+	unsigned long long value;
+	if (shift)
+		len--;
+	if (parse_digits(text, len, &value) < 0 || value > (ULLONG_MAX >> shift))
+		return -1;
+	*out = value << shift;
+	return 0;
+}
+
+static int parse_bool(const char *text, int *out)
+{
+	static const char *const truths[] = {"yes", "true", "on", "1"};
+	static const char *const lies[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < ARRAY_SIZE(truths); i++) {
+		if (strcasecmp(text, truths[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(text, lies[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- values ---- */
+
+static void value_error(struct config_parser *p, const struct key_spec *key, const char *value)
+{
+	config_parser_error(p, p->line, "invalid %s '%s' in [%s]: expected %s", key->name, value,
+			    p->schema->title, value_expected[key->kind]);
+}
+
+/* Absolute paths keep the result independent of the working directory sshd gives us. */
+static bool text_ok(enum value_kind kind, const char *value)
+{
+	if (has_control(value))
+		return false;
+	if (kind == VALUE_AUDIT && strcmp(value, "syslog") == 0)
+		return true;
+	return value[0] == '/';
+}
+
+static void set_text(struct config_parser *p, const struct key_spec *key, char **field,
+		     const char *value)
+{
+	if (!text_ok(key->kind, value)) {
+		value_error(p, key, value);
+		return;
+	}
+	free(*field);
+	*field = xstrdup(value);
+}
+
+static void add_group_ref(struct config_parser *p, const char *name)
+{
+	p->schema->refs =
+	    append_zeroed(p->schema->refs, p->schema->ref_count, sizeof(*p->schema->refs));
+	p->schema->refs[p->schema->ref_count++] = (struct group_ref){xstrdup(name), p->line};
+}
+
+/* Users and @groups; @all is every user. Each bad word is its own error. */
+static bool check_principals(struct config_parser *p, const struct key_spec *key,
+			     const struct words *words)
+{
+	bool ok = true;
+	for (size_t i = 0; i < words->count; i++) {
+		const char *word = words->items[i];
+		const char *name = word[0] == '@' ? word + 1 : word;
+		if (!config_valid_name(name)) {
+			config_parser_error(p, p->line,
+					    "invalid %s in [%s]: '%s' is not a user name or @group",
+					    key->name, p->schema->title, word);
+			ok = false;
+		} else if (word[0] == '@' && strcmp(name, "all") != 0) {
+			add_group_ref(p, name);
+		}
+	}
+	return ok;
+}
+
+/* A pattern outside refs/ would never match, and the admin would believe a branch protected. */
+static bool check_refs(struct config_parser *p, const struct key_spec *key,
+		       const struct words *words)
+{
+	bool ok = true;
+	for (size_t i = 0; i < words->count; i++) {
+		const char *word = words->items[i];
+		if (strncmp(word, "refs/", 5) != 0 || has_control(word)) {
+			config_parser_error(
+			    p, p->line, "invalid %s in [%s]: '%s' is not a ref pattern (%s)",
+			    key->name, p->schema->title, word, "it must start with refs/");
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void set_words(struct config_parser *p, const struct key_spec *key, struct words *field,
+		      const char *value)
+{
+	struct words words;
+	words_split(value, &words);
+	bool ok =
+	    key->kind == VALUE_REFS ? check_refs(p, key, &words) : check_principals(p, key, &words);
+	if (!ok) {
+		words_free(&words);
+		return;
+	}
+	words_free(field);
+	*field = words;
+}
+
+static void set_number(struct config_parser *p, const struct key_spec *key,
+		       unsigned long long *field, const char *value)
+{
+	bool size = key->kind == VALUE_SIZE || key->kind == VALUE_NONZERO_SIZE;
+	bool nonzero = key->kind == VALUE_NONZERO_NUMBER || key->kind == VALUE_NONZERO_SIZE;
+	unsigned long long number;
+	int rc =
+	    size ? config_parse_size(value, &number) : parse_digits(value, strlen(value), &number);
+	if (rc < 0 || (nonzero && number == 0)) {
+		value_error(p, key, value);
+		return;
+	}
+	*field = number;
+}
+
+static void set_value(struct config_parser *p, const struct key_spec *key, void *field,
+		      const char *value)
+{
+	switch (key->kind) {
+	case VALUE_PATH:
+	case VALUE_AUDIT:
+	case VALUE_COMMAND:
+		set_text(p, key, field, value);
+		break;
+	case VALUE_PRINCIPALS:
+	case VALUE_REFS:
+		set_words(p, key, field, value);
+		break;
+	case VALUE_BOOL:
+		if (parse_bool(value, field) < 0)
+			value_error(p, key, value);
+		break;
+	default:
+		set_number(p, key, field, value);
+		break;
+	}
+}
+
+/* ---- sections and keys ---- */
+
+static void *section_target(struct config_parser *p)
+{
+	switch (p->schema->section) {
+	case SECTION_SERVER:
+		return p->cfg;
+	case SECTION_LIMITS:
+		return &p->cfg->limits;
+	case SECTION_GROUP:
+		return &p->cfg->groups[p->schema->index];
+	case SECTION_REPO:
+		return &p->cfg->repos[p->schema->index];
+	default:
+		return NULL;
+	}
+}
+
+void config_schema_key(struct config_parser *p, const char *name, const char *value)
+{
+	if (p->schema->section == SECTION_NONE) {
+		config_parser_error(p, p->line, "key '%s' comes before any [section]", name);
+		return;
+	}
+	if (p->schema->section == SECTION_SKIP)
+		return; /* the section's header already has its error */
+	const struct section_spec *spec = &section_specs[p->schema->section];
+	size_t i = 0;
+	while (i < spec->key_count && strcmp(spec->keys[i].name, name) != 0)
+		i++;
+	if (i == spec->key_count) {
+		config_parser_error(p, p->line, "unknown key '%s' in [%s]", name, p->schema->title);
+		return;
+	}
+	if (p->schema->seen_line[i]) {
+		config_parser_error(p, p->line, "duplicate key '%s' in [%s] (first set at line %d)",
+				    name, p->schema->title, p->schema->seen_line[i]);
+		return;
+	}
+	p->schema->seen_line[i] = p->line;
+	set_value(p, &spec->keys[i], (char *)section_target(p) + spec->keys[i].offset, value);
+}
+
+static void open_once(struct config_parser *p, enum section_kind kind, int *first_line)
+{
+	if (*first_line) {
+		config_parser_error(p, p->line, "duplicate section [%s] (first at line %d)",
+				    p->schema->title, *first_line);
+		return;
+	}
+	*first_line = p->line;
+	p->schema->section = kind;
+}
+
+static void open_group(struct config_parser *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	if (!config_valid_name(name) || strcmp(name, "all") == 0) {
+		config_parser_error(
+		    p, p->line, "invalid group name '%s': %s", name,
+		    "use [A-Za-z0-9._-], not starting with '-' or '.'; 'all' is reserved");
+		return;
+	}
+	for (size_t i = 0; i < cfg->group_count; i++) {
+		if (strcmp(cfg->groups[i].name, name) == 0) {
+			config_parser_error(p, p->line, "duplicate section [%s] (first at line %d)",
+					    p->schema->title, cfg->groups[i].line);
+			return;
+		}
+	}
+	cfg->groups = append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
+	cfg->groups[cfg->group_count] = (struct group){.name = xstrdup(name), .line = p->line};
+	p->schema->index = cfg->group_count++;
+	p->schema->section = SECTION_GROUP;
+}
+
+static void open_repo(struct config_parser *p, const char *path)
+{
+	struct config *cfg = p->cfg;
+	const char *problem = repo_path_problem(path);
+	if (problem) {
+		config_parser_error(p, p->line, "invalid repository path '%s': %s", path, problem);
+		return;
+	}
+	for (size_t i = 0; i < cfg->repo_count; i++) {
+		if (strcmp(cfg->repos[i].path, path) == 0) {
+			config_parser_error(p, p->line, "duplicate section [%s] (first at line %d)",
+					    p->schema->title, cfg->repos[i].line);
+			return;
+		}
+	}
+	cfg->repos = append_zeroed(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
+	cfg->repos[cfg->repo_count] =
+	    (struct repo_rule){.path = xstrdup(path), .repo_hooks = -1, .line = p->line};
+	p->schema->index = cfg->repo_count++;
+	p->schema->section = SECTION_REPO;
+}
+
+void config_schema_header(struct config_parser *p)
+{
+	p->schema->section = SECTION_SKIP;
+	free(p->schema->title);
+	p->schema->title = NULL;
+	memset(p->schema->seen_line, 0, sizeof(p->schema->seen_line));
+}
+
+void config_schema_section(struct config_parser *p, const char *kind, const char *arg)
+{
+	int rc = *arg ? asprintf(&p->schema->title, "%s %s", kind, arg)
+		      : asprintf(&p->schema->title, "%s", kind);
+	if (rc < 0)
+		die("out of memory");
+	if (strcmp(kind, "server") == 0 && !*arg)
+		open_once(p, SECTION_SERVER, &p->schema->server_line);
+	else if (strcmp(kind, "limits") == 0 && !*arg)
+		open_once(p, SECTION_LIMITS, &p->schema->limits_line);
+	else if (strcmp(kind, "group") == 0 && *arg)
+		open_group(p, arg);
+	else if (strcmp(kind, "repo") == 0 && *arg)
+		open_repo(p, arg);
+	else
+		config_parser_error(p, p->line, "unknown section [%s] (expected %s)",
+				    p->schema->title,
+				    "[server], [limits], [group NAME] or [repo PATH]");
+}
+
+void config_schema_start(struct config_parser *p)
+{
+	p->schema = xcalloc(1, sizeof(*p->schema));
+	p->cfg->file = p->name;
+}
+
+static bool group_defined(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->group_count; i++)
+		if (strcmp(cfg->groups[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A misspelt @group would silently grant nothing, or hide whom a rule was meant for. */
+static void check_group_refs(struct config_parser *p)
+{
+	for (size_t i = 0; i < p->schema->ref_count; i++) {
+		if (!group_defined(p->cfg, p->schema->refs[i].name))
+			config_parser_error(p, p->schema->refs[i].line,
+					    "unknown group '@%s': there is no [group %s]",
+					    p->schema->refs[i].name, p->schema->refs[i].name);
+	}
+}
+
+void config_schema_finish(struct config_parser *p)
+{
+	check_group_refs(p);
+	for (size_t i = 0; i < p->schema->ref_count; i++)
+		free(p->schema->refs[i].name);
+	free(p->schema->refs);
+	free(p->schema->title);
+	free(p->schema);
+	p->schema = NULL;
+}
+
+/* ---- public ---- */
+
+void config_init(struct config *cfg)
+{
+	*cfg = (struct config){
+	    .git = xstrdup("/usr/bin/git"),
+	    .audit = xstrdup("syslog"),
+	    .hooks = xstrdup(GITCAGE_HOOKS_DIR),
+	    .limits = default_limits,
+	};
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->repositories);
+	free(cfg->git);
+	free(cfg->audit);
+	free(cfg->keys);
+	free(cfg->hooks);
+	free(cfg->notify);
+	words_free(&cfg->protect);
+	for (size_t i = 0; i < cfg->group_count; i++) {
+		free(cfg->groups[i].name);
+		words_free(&cfg->groups[i].members);
+	}
+	free(cfg->groups);
+	for (size_t i = 0; i < cfg->repo_count; i++) {
+		struct repo_rule *rule = &cfg->repos[i];
+		free(rule->path);
+		free(rule->notify);
+		words_free(&rule->read);
+		words_free(&rule->write);
+		words_free(&rule->protect);
+	}
+	free(cfg->repos);
+	*cfg = (struct config){0};
+}
+
+void config_errors_free(struct config_errors *errors)
+{
+	for (size_t i = 0; i < errors->count; i++)
+		free(errors->lines[i]);
+	free(errors->lines);
+	*errors = (struct config_errors){0};
+}
+
+const struct repo_rule *config_find_repo(const struct config *cfg, const char *relpath)
+{
+	if (!cfg || !relpath)
+		return NULL;
+	for (size_t i = 0; i < cfg->repo_count; i++)
+		if (strcmp(cfg->repos[i].path, relpath) == 0)
+			return &cfg->repos[i];
+	/* FNM_PATHNAME: a "*" in a glob must not reach into subdirectories. */
+	for (size_t i = 0; i < cfg->repo_count; i++)
+		if (fnmatch(cfg->repos[i].path, relpath, FNM_PATHNAME) == 0)
+			return &cfg->repos[i];
+	return NULL;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: ISC */
+/* The INI config (parsed with inih) -> struct config. Pure apart from reading the one fd. */
+#ifndef GITCAGE_CONFIG_H
+#define GITCAGE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/util.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/gitcage/gitcage.conf"
+
+/* A whitespace-separated list of words: users, @groups, ref patterns. */
+struct words {
+	char **items;
+	size_t count;
+};
+
+struct limits {
+	unsigned long long timeout;   /* seconds of wall clock; 0 = none */
+	unsigned long long cpu;	      /* seconds of CPU (RLIMIT_CPU) */
+	unsigned long long memory;    /* bytes of address space (RLIMIT_AS) */
+	unsigned long long processes; /* RLIMIT_NPROC */
+	unsigned long long files;     /* open files (RLIMIT_NOFILE) */
+	unsigned long long filesize;  /* bytes per written file (RLIMIT_FSIZE) */
+	unsigned long long tmp;	      /* bytes of the sandbox's private /tmp */
+};
+
+struct group {
+	char *name;
+	struct words members; /* users; may also name other @groups */
+	int line;
+};
+
+struct repo_rule {
+	char *path; /* as written in [repo PATH], relative to repositories; may be a glob */
+	struct words read;
+	struct words write;
+	struct words protect;
+	unsigned long long max_blob_size; /* 0 = inherit the [server] default */
+	int repo_hooks;			  /* -1 = inherit, 0 = no, 1 = yes */
+	char *notify;			  /* NULL = inherit */
+	int line;
+};
+
+struct config {
+	const char *file; /* the name errors are reported with */
+	/* [server] */
+	char *repositories;		  /* required by serve; absolute */
+	char *git;			  /* default /usr/bin/git */
+	char *audit;			  /* "syslog" (default), or an absolute file path */
+	char *keys;			  /* directory of USER.pub files, for `gitcage keys` */
+	char *hooks;			  /* trusted hooks directory; default: the installed one */
+	struct words protect;		  /* server-wide defaults for [repo] */
+	unsigned long long max_blob_size; /* 0 = no limit */
+	int repo_hooks;			  /* 0 or 1 */
+	char *notify;
+	/* [limits] */
+	struct limits limits;
+	/* [group NAME] */
+	struct group *groups;
+	size_t group_count;
+	/* [repo PATH] */
+	struct repo_rule *repos;
+	size_t repo_count;
+};
+
+/* Every error found while parsing, each "FILE:LINE: message". */
+struct config_errors {
+	char **lines;
+	size_t count;
+};
+
+/* Fill cfg with safe defaults (no repositories, default limits). */
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errors);
+
+/* Parse an already opened file. Unknown sections and keys and bad values are errors; parsing
+ * goes on so that every error is reported at once. Returns the number of errors. */
+size_t config_parse_fd(int fd, const char *name, struct config *cfg, struct config_errors *errors);
+
+/* Parse a string (for tests and fuzzing). */
+size_t config_parse_string(const char *text, const char *name, struct config *cfg,
+			   struct config_errors *errors);
+
+/* Open path once, fstat the open fd, refuse it when others can write it or when its owner is
+ * neither root nor service_uid, then parse it. Returns the number of errors (the refusal is
+ * one error). */
+size_t config_load(const char *path, uid_t service_uid, struct config *cfg,
+		   struct config_errors *errors);
+
+/* User and group names: [A-Za-z0-9._-]+, not starting with '-' or '.'. */
+bool config_valid_name(const char *name);
+
+/* "10M" -> 10485760; suffixes K, M, G, T (powers of 1024), no suffix = units.
+ * Returns 0 or -1 on a malformed or overflowing value. */
+int config_parse_size(const char *text, unsigned long long *out);
+
+/* The rule for a repository path relative to repositories ("team/demo.git"): an exact
+ * [repo] match first, else the first glob (fnmatch, FNM_PATHNAME) that matches. NULL if none. */
+const struct repo_rule *config_find_repo(const struct config *cfg, const char *relpath);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+/* SSH_ORIGINAL_COMMAND -> {service, path}. Pure functions: no I/O, no globals. */
+#ifndef GITCAGE_REQUEST_H
+#define GITCAGE_REQUEST_H
+
+#include <limits.h>
+
+#include "common/util.h"
+
+enum service {
+	SERVICE_UPLOAD_PACK,
+	SERVICE_RECEIVE_PACK,
+	SERVICE_UPLOAD_ARCHIVE,
+};
+
+struct request {
+	enum service service;
+	/* Relative to [server] repositories: no leading '/', no trailing '/', no "." or ".."
+	 * components, no '~', no control characters, no component starting with '-' or '.'. */
+	char path[PATH_MAX];
+};
+
+/* Parse "git-upload-pack 'path'" or "git upload-pack 'path'" (likewise receive-pack and
+ * upload-archive). The argument must be one single-quoted word as git's sq_quote writes it,
+ * with the escapes '\'' and '\!'. Returns 0, or -1 with a one-line reason in err. */
+int request_parse(const char *command, struct request *out, struct error *err);
+
+/* "git-upload-pack", "git-receive-pack", "git-upload-archive". */
+const char *request_service_name(enum service service);
+/* "upload-pack", ...: the git subcommand that serves it. */
+const char *request_service_subcommand(enum service service);
+/* Nonzero when the service writes to the repository. */
+int request_service_writes(enum service service);
+
+#endif

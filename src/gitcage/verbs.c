@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/* What the verbs share: loading the config once, with every error shown. */
+#include "gitcage/verbs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+void verbs_load_config(const struct global_options *options, int optional, struct config *cfg)
+{
+	struct config_errors errors = {0};
+	config_init(cfg);
+	if (optional && !options->config_explicit && access(options->config_path, F_OK) != 0 &&
+	    errno == ENOENT)
+		return; /* no config: safe defaults */
+	if (config_load(options->config_path, getuid(), cfg, &errors) == 0)
+		return;
+	for (size_t i = 0; i < errors.count; i++)
+		warn_line("%s", errors.lines[i]);
+	config_errors_free(&errors);
+	config_free(cfg);
+	exit(EXIT_GITCAGE);
+}
+
+int verb_check_config(const struct global_options *options, int argc, char **argv)
+{
+	struct config cfg;
+	(void)argv;
+	if (argc != 1)
+		die("usage: gitcage [--config FILE] check-config");
+	verbs_load_config(options, 0, &cfg);
+	printf("%s: ok\n", options->config_path);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/* The verbs: thin front ends over the modules. Each returns gitcage's exit status. */
+#ifndef GITCAGE_VERBS_H
+#define GITCAGE_VERBS_H
+
+#include "common/config.h"
+
+struct global_options {
+	const char *config_path; /* --config, or the default */
+	int config_explicit;	 /* --config was given: the file must exist */
+};
+
+/* Load the config named by the options into cfg, printing every error and exiting
+ * EXIT_GITCAGE on any. When optional and the default file does not exist, cfg keeps its
+ * defaults. */
+void verbs_load_config(const struct global_options *options, int optional, struct config *cfg);
+
+int verb_run(const struct global_options *options, int argc, char **argv);
+int verb_serve(const struct global_options *options, int argc, char **argv);
+int verb_check_config(const struct global_options *options, int argc, char **argv);
+int verb_keys(const struct global_options *options, int argc, char **argv);
+int verb_verify(const struct global_options *options, int argc, char **argv);
+
+#endif
