@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "common/policy.h"
+
 struct walk {
 	const struct config *cfg;
 	const char *user;
@@ -106,4 +108,21 @@ bool acl_in_group(const struct config *cfg, const char *group, const char *user)
 	bool member = walk_run(&walk, NULL);
 	walk_free(&walk);
 	return member;
+}
+
+/* Today's rules: write access gives every ref permission but rewinding or deleting a
+ * protected ref. The gitolite rule engine replaces this with per-ref rules. */
+bool acl_check_ref(const struct config *cfg, const char *repo, const char *creator,
+		   const char *user, enum acl_perm perm, const char *ref, struct acl_decision *why)
+{
+	(void)creator;
+	const struct repo_rule *rule = config_find_repo(cfg, repo);
+	struct policy policy;
+	policy_for(cfg, rule, &policy);
+	bool allowed = acl_allows(cfg, rule, user, perm == ACL_READ ? ACCESS_READ : ACCESS_WRITE);
+	if (allowed && (perm == ACL_REWIND || perm == ACL_DELETE) && policy_protects(&policy, ref))
+		allowed = false;
+	if (why)
+		*why = (struct acl_decision){allowed, rule ? cfg->file : NULL, rule ? rule->line : 0};
+	return allowed;
 }
