@@ -47,16 +47,22 @@ CMOCKA_LIBS  = $(call check-pkg,$(call pkg,--libs,cmocka),cmocka)
 BASE_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(DEPFLAGS)
 
 # The folders are the architecture (README, "Source layout"). Each binary is a union of them:
-#   gitcage        common + sandbox + gitcage   (no libgit2: the fetch path never loads it)
-#   gitcage-guard  common + guard               (the only folder that includes git2.h)
+#   gitcage        common + sandbox + txn + gitcage   (no libgit2: the fetch path never loads it)
+#   gitcage-guard  common + guard                     (the only folder that includes git2.h)
+#   hooks/proc-receive
+#                  common + hook: the relay inside the sandbox
 COMMON_SRCS  := $(wildcard src/common/*.c)
 SANDBOX_SRCS := $(filter-out src/sandbox/seccomp_gen.c,$(wildcard src/sandbox/*.c))
+TXN_SRCS     := $(wildcard src/txn/*.c)
 GITCAGE_SRCS := $(wildcard src/gitcage/*.c)
+HOOK_SRCS    := $(wildcard src/hook/*.c)
 GUARD_SRCS   := $(wildcard src/guard/*.c)
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJS  := $(call obj,$(COMMON_SRCS))
 SANDBOX_OBJS := $(call obj,$(SANDBOX_SRCS))
+TXN_OBJS     := $(call obj,$(TXN_SRCS))
 GITCAGE_OBJS := $(call obj,$(GITCAGE_SRCS))
+HOOK_OBJS    := $(call obj,$(HOOK_SRCS))
 GUARD_OBJS   := $(call obj,$(GUARD_SRCS))
 # The mains, kept out of what the unit tests link.
 GITCAGE_MAIN := $(BUILD)/obj/gitcage/main.o
@@ -67,7 +73,13 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROBE       := $(BUILD)/tests/probe
 
 .PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
-all: $(BUILD)/gitcage $(BUILD)/gitcage-guard
+# The hooks, as installed: the relay, and beside it, for repo-hooks = yes, chain/ with the
+# relay again and the scripts that run the repository's own hooks.
+HOOK_SCRIPTS := $(wildcard hooks/*)
+HOOKS        := $(BUILD)/hooks/proc-receive \
+		$(addprefix $(BUILD)/hooks/chain/,proc-receive $(notdir $(HOOK_SCRIPTS)))
+
+all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS)
 
 # The install paths are compiled in (the hooks, the guard, the config): a stamp that changes
 # with them rebuilds everything, so `make install PREFIX=/usr` after `make` is not stale.
@@ -90,7 +102,7 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
+$(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(TXN_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/libguard.a: $(COMMON_OBJS) $(filter-out $(GUARD_MAIN),$(GUARD_OBJS))
@@ -103,6 +115,20 @@ $(BUILD)/gitcage: $(GITCAGE_MAIN) $(BUILD)/libgitcage.a
 $(BUILD)/gitcage-guard: $(GUARD_MAIN) $(BUILD)/libguard.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS) $(GIT2_LIBS)
+
+$(BUILD)/relay-hook: $(HOOK_OBJS) $(COMMON_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
+
+$(BUILD)/hooks/%: $(BUILD)/relay-hook
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+$(BUILD)/hooks/chain/%: hooks/%
+	@mkdir -p $(@D)
+	$(Q)install -m 0755 $< $@
+$(BUILD)/hooks/chain/proc-receive: $(BUILD)/relay-hook
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
 
 # The seccomp filter is compiled once, at build time, by libseccomp itself.
 $(BUILD)/seccomp-gen: src/sandbox/seccomp_gen.c
@@ -133,7 +159,7 @@ $(PROBE): tests/security/probe.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
 
-tests: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(UNIT_BINS) $(PROBE)
+tests: all $(UNIT_BINS) $(PROBE)
 
 # Sanitizer build: the same sources, with ASan and UBSan, in its own directory.
 asan:
@@ -161,13 +187,14 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	bench/run
-	bench/verify
+	bench/push
 
-install: $(BUILD)/gitcage $(BUILD)/gitcage-guard
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR) $(DESTDIR)$(MANDIR)/man1
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR)/chain $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
 	install -m 0755 $(BUILD)/gitcage-guard $(DESTDIR)$(LIBDIR)/gitcage-guard
-	for hook in hooks/*; do [ -f "$$hook" ] && install -m 0755 "$$hook" $(DESTDIR)$(HOOKSDIR)/; done; true
+	install -m 0755 $(BUILD)/hooks/proc-receive $(DESTDIR)$(HOOKSDIR)/
+	install -m 0755 $(BUILD)/hooks/chain/* $(DESTDIR)$(HOOKSDIR)/chain/
 	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1
 	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage
 	[ -e $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf ] || \

@@ -123,6 +123,7 @@ bool acl_check_ref(const struct config *cfg, const char *repo, const char *creat
 	if (allowed && (perm == ACL_REWIND || perm == ACL_DELETE) && policy_protects(&policy, ref))
 		allowed = false;
 	if (why)
-		*why = (struct acl_decision){allowed, rule ? cfg->file : NULL, rule ? rule->line : 0};
+		*why =
+		    (struct acl_decision){allowed, rule ? cfg->file : NULL, rule ? rule->line : 0};
 	return allowed;
 }

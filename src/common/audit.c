@@ -52,6 +52,13 @@ static void put_string(struct out *out, const char *separator, const char *key, 
 	put(out, "\"");
 }
 
+const char *audit_verdict_name(enum audit_verdict verdict)
+{
+	static const char *const names[] = {
+	    [AUDIT_OK] = "ok", [AUDIT_REFUSED] = "refused", [AUDIT_FAILED] = "failed"};
+	return verdict < ARRAY_SIZE(names) ? names[verdict] : "failed";
+}
+
 static void put_refs(struct out *out, const struct audit_record *record)
 {
 	put(out, ",\"refs\":[");
@@ -60,7 +67,8 @@ static void put_refs(struct out *out, const struct audit_record *record)
 		put_string(out, "", "ref", record->refs[i].name);
 		put_string(out, ",", "old", record->refs[i].old_id);
 		put_string(out, ",", "new", record->refs[i].new_id);
-		put_string(out, ",", "verdict", record->refs[i].verdict);
+		put_string(out, ",", "verdict", audit_verdict_name(record->refs[i].verdict));
+		put_string(out, ",", "reason", record->refs[i].reason);
 		put(out, "}");
 	}
 	put(out, "]");
@@ -80,9 +88,12 @@ int audit_format(const struct audit_record *record, long long unix_time, char *b
 	put_string(&out, ",", "client", record->client);
 	put_string(&out, ",", "service", record->service);
 	put_string(&out, ",", "repo", record->repo);
-	put_string(&out, ",", "verdict", record->verdict);
+	put_string(&out, ",", "verdict", audit_verdict_name(record->verdict));
 	put_string(&out, ",", "reason", record->reason);
 	put_refs(&out, record);
+	if (record->phases)
+		put(&out, ",\"phases\":{\"stage_us\":%lld,\"verify_us\":%lld,\"publish_us\":%lld}",
+		    record->phases->stage_us, record->phases->verify_us, record->phases->publish_us);
 	put(&out, ",\"duration_ms\":%lld,\"exit\":%d}\n", record->duration_ms, record->exit_status);
 	return out.overflow ? -1 : (int)out.len;
 }

@@ -5,11 +5,29 @@
 
 #include <stddef.h>
 
+/* A verdict, of a call or of one ref update. */
+enum audit_verdict {
+	AUDIT_OK,
+	AUDIT_REFUSED, /* a rule, the verifier or a conflict said no */
+	AUDIT_FAILED,  /* something broke: the call could not finish its work */
+};
+
+/* "ok", "refused", "failed". */
+const char *audit_verdict_name(enum audit_verdict verdict);
+
 struct audit_ref {
 	const char *name;
-	const char *old_id;  /* "" or all zeros when created */
-	const char *new_id;  /* "" or all zeros when deleted */
-	const char *verdict; /* "ok", or why it was rolled back */
+	const char *old_id; /* all zeros when created */
+	const char *new_id; /* all zeros when deleted */
+	enum audit_verdict verdict;
+	const char *reason; /* why, for anything but AUDIT_OK */
+};
+
+/* Where a write's time went, in microseconds (for admins and make bench). */
+struct audit_phases {
+	long long stage_us;   /* sorting and copying what git wrote */
+	long long verify_us;  /* the caged verifier, start to end */
+	long long publish_us; /* the lock, the decision, the objects moved in, git update-ref */
 };
 
 struct audit_record {
@@ -18,10 +36,11 @@ struct audit_record {
 	const char *client;  /* SSH_CONNECTION, or NULL */
 	const char *service; /* "git-upload-pack", "run", ... */
 	const char *repo;    /* relative to repositories, or as requested */
-	const char *verdict; /* "ok", "refused", "rolled back", "failed" */
-	const char *reason;  /* why, for anything but "ok"; NULL otherwise */
+	enum audit_verdict verdict;
+	const char *reason; /* why, for anything but AUDIT_OK; NULL otherwise */
 	const struct audit_ref *refs;
 	size_t ref_count;
+	const struct audit_phases *phases; /* NULL: not a write */
 	long long duration_ms;
 	int exit_status;
 };

@@ -12,10 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#ifndef GITCAGE_HOOKS_DIR
-#define GITCAGE_HOOKS_DIR "/usr/local/lib/gitcage/hooks"
-#endif
-
 /* The most keys any one section has (for duplicate detection). */
 #define SECTION_MAX_KEYS 16
 
@@ -82,6 +78,7 @@ static const struct key_spec server_keys[] = {
     KEY("audit", VALUE_AUDIT, struct config, audit),
     KEY("keys", VALUE_PATH, struct config, keys),
     KEY("hooks", VALUE_PATH, struct config, hooks),
+    KEY("state", VALUE_PATH, struct config, state),
     KEY("protect", VALUE_REFS, struct config, protect),
     KEY("max-blob-size", VALUE_SIZE, struct config, max_blob_size),
     KEY("repo-hooks", VALUE_BOOL, struct config, repo_hooks),
@@ -629,6 +626,7 @@ void config_free(struct config *cfg)
 	free(cfg->audit);
 	free(cfg->keys);
 	free(cfg->hooks);
+	free(cfg->state);
 	free(cfg->notify);
 	words_free(&cfg->protect);
 	for (size_t i = 0; i < cfg->group_count; i++) {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *message_prefix = "gitcage: ";
 static void (*die_hook)(int status);
@@ -122,4 +123,107 @@ int error_set(struct error *err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+long long clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long clock_ms(void)
+{
+	return clock_us() / 1000;
+}
+
+void grow_array(void *array, size_t *cap, size_t needed, size_t size)
+{
+	void **items = array;
+	if (needed <= *cap)
+		return;
+	size_t grown = *cap ? *cap : 8;
+	while (grown < needed)
+		if (__builtin_mul_overflow(grown, 2, &grown))
+			die("out of memory");
+	void *bigger = reallocarray(*items, grown, size);
+	if (!bigger)
+		die("out of memory");
+	*items = bigger;
+	*cap = grown;
+}
+
+void strbuf_add(struct strbuf *buf, const void *data, size_t len)
+{
+	grow_array(&buf->data, &buf->cap, buf->len + len + 1, 1);
+	memcpy(buf->data + buf->len, data, len);
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+}
+
+void strbuf_addf(struct strbuf *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0)
+		die("internal error: cannot format");
+	grow_array(&buf->data, &buf->cap, buf->len + (size_t)need + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(buf->data + buf->len, (size_t)need + 1, fmt, ap);
+	va_end(ap);
+	buf->len += (size_t)need;
+}
+
+void strbuf_free(struct strbuf *buf)
+{
+	free(buf->data);
+	*buf = (struct strbuf){0};
+}
+
+void strvec_push(struct strvec *vec, const char *text)
+{
+	grow_array(&vec->items, &vec->cap, vec->count + 2, sizeof(*vec->items));
+	vec->items[vec->count++] = xstrdup(text);
+	vec->items[vec->count] = NULL;
+}
+
+void strvec_pushf(struct strvec *vec, const char *fmt, ...)
+{
+	char *text;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		die("out of memory");
+	grow_array(&vec->items, &vec->cap, vec->count + 2, sizeof(*vec->items));
+	vec->items[vec->count++] = text;
+	vec->items[vec->count] = NULL;
+}
+
+void strvec_free(struct strvec *vec)
+{
+	for (size_t i = 0; i < vec->count; i++)
+		free(vec->items[i]);
+	free(vec->items);
+	*vec = (struct strvec){0};
+}
+
+void path_beside_self(const char *name, const char *installed, char *out, size_t size)
+{
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, size, "%s/%s", self, name) < (int)size &&
+			    access(out, F_OK) == 0)
+				return;
+		}
+	}
+	xsnprintf(out, size, "%s", installed);
 }

@@ -39,6 +39,36 @@ char *xstrdup(const char *s);
 /* Write all of buf, retrying on EINTR and short writes. Returns 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* A growable byte buffer, always NUL-terminated. */
+struct strbuf {
+	char *data;
+	size_t len, cap;
+};
+void strbuf_add(struct strbuf *buf, const void *data, size_t len);
+void strbuf_addf(struct strbuf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_free(struct strbuf *buf);
+
+/* A growable NULL-terminated array of strings it owns (argv, envp). */
+struct strvec {
+	char **items;
+	size_t count, cap;
+};
+void strvec_push(struct strvec *vec, const char *text);
+void strvec_pushf(struct strvec *vec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strvec_free(struct strvec *vec);
+
+/* Make room for at least needed items of size bytes in *array (capacity in *cap, doubled as
+ * it grows). Dies when out of memory or on overflow. */
+void grow_array(void *array, size_t *cap, size_t needed, size_t size);
+
+/* A file of gitcage's: name beside this executable when it exists there (a build tree),
+ * else the installed path. */
+void path_beside_self(const char *name, const char *installed, char *out, size_t size);
+
+/* CLOCK_MONOTONIC, in milliseconds and in microseconds. */
+long long clock_ms(void);
+long long clock_us(void);
+
 /* Error out-parameter of pure code: the caller decides whether and how to report it. */
 struct error {
 	char message[512];

@@ -4,6 +4,7 @@
 #include <glob.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +13,40 @@
 
 #include "common/acl.h"
 #include "common/audit.h"
-#include "gitcage/guard_exec.h"
-#include "sandbox/hygiene.h"
 #include "common/policy.h"
+#include "common/util.h"
+#include "gitcage/gitcmd.h"
 #include "gitcage/repo.h"
 #include "gitcage/request.h"
-#include "sandbox/sandbox.h"
-#include "common/util.h"
 #include "gitcage/verbs.h"
+#include "sandbox/hygiene.h"
+#include "sandbox/sandbox.h"
+#include "txn/notify.h"
+#include "txn/txn.h"
 
 struct serve {
 	const char *user;
 	struct config cfg;
 	char root[PATH_MAX]; /* repositories, canonical */
 	int root_fd;
-	struct timespec start;
+	long long start_ms;
 	struct audit_record audit;
 };
 
-static long long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-static void finish_audit(struct serve *serve, const char *verdict, const char *reason, int status)
+static void finish_audit(struct serve *serve, enum audit_verdict verdict, const char *reason,
+			 int status)
 {
 	serve->audit.verdict = verdict;
 	serve->audit.reason = reason;
 	serve->audit.exit_status = status;
-	serve->audit.duration_ms = elapsed_ms(&serve->start);
+	serve->audit.duration_ms = clock_ms() - serve->start_ms;
 	audit_write(serve->cfg.audit, &serve->audit);
 }
 
 /* Refuse with one line to the client; the audit log gets the real reason. */
 static _Noreturn void refuse(struct serve *serve, const char *reason, const char *client_message)
 {
-	finish_audit(serve, "refused", reason, EXIT_GITCAGE);
+	finish_audit(serve, AUDIT_REFUSED, reason, EXIT_GITCAGE);
 	die("%s", client_message);
 }
 
@@ -91,187 +88,213 @@ static int list_repositories(struct serve *serve)
 			list_one(serve, found.gl_pathv[j] + strlen(serve->root) + 1);
 		globfree(&found);
 	}
-	finish_audit(serve, "ok", NULL, 0);
+	finish_audit(serve, AUDIT_OK, NULL, 0);
 	return 0;
 }
 
-/* git's command line: every setting that decides what git executes or trusts comes from us,
- * and -c outranks the repository's own config. Returns a NULL-terminated, allocated argv. */
-static char **build_git_argv(const struct serve *serve, const struct request *request,
-			     const char *repo_path, const char *hooks)
-{
-	static const char *const fixed[] = {
-	    "receive.fsckObjects=true", "transfer.fsckObjects=true", "gc.auto=0",
-	    "receive.autogc=false",	"maintenance.auto=false",    "core.fsmonitor=false"};
-	char **argv = xcalloc(2 * ARRAY_SIZE(fixed) + 10, sizeof(char *));
-	char setting[PATH_MAX + 64];
-	size_t n = 0;
-	argv[n++] = serve->cfg.git;
-	xsnprintf(setting, sizeof(setting), "core.hooksPath=%s", hooks);
-	argv[n++] = "-c";
-	argv[n++] = xstrdup(setting);
-	xsnprintf(setting, sizeof(setting), "safe.directory=%s", repo_path);
-	argv[n++] = "-c";
-	argv[n++] = xstrdup(setting);
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
-		argv[n++] = "-c";
-		argv[n++] = (char *)fixed[i];
-	}
-	argv[n++] = (char *)request_service_subcommand(request->service);
-	/* --strict: serve exactly this directory, never DWIM to DIR/.git */
-	if (request->service == SERVICE_UPLOAD_PACK)
-		argv[n++] = "--strict";
-	argv[n++] = (char *)repo_path;
-	return argv;
-}
-
-/* The push policy reaches gitcage's hooks through git's environment, which only gitcage
- * sets: nothing in the repository can change it, and the hooks need no `git config` call. */
-static char **build_git_env(const struct policy *policy)
-{
-	char **base = hygiene_sandbox_env(0, 1);
-	size_t count = 0, len = 32;
-	while (base[count])
-		count++;
-	for (size_t i = 0; i < policy->protect->count; i++)
-		len += strlen(policy->protect->items[i]) + 1;
-	char **env = xcalloc(count + 4, sizeof(char *));
-	memcpy(env, base, count * sizeof(char *));
-	char *protect = xcalloc(len, 1);
-	strcpy(protect, "GITCAGE_PROTECT=");
-	for (size_t i = 0; i < policy->protect->count; i++) {
-		strcat(protect, policy->protect->items[i]);
-		strcat(protect, i + 1 < policy->protect->count ? " " : "");
-	}
-	env[count++] = protect;
-	char number[64];
-	xsnprintf(number, sizeof(number), "GITCAGE_MAX_BLOB_SIZE=%llu", policy->max_blob_size);
-	env[count++] = xstrdup(number);
-	env[count++] = policy->repo_hooks ? "GITCAGE_REPO_HOOKS=yes" : "GITCAGE_REPO_HOOKS=no";
-	return env;
-}
-
-/* Hooks cost a shell per hook and per ref: without any policy there is nothing to run. */
-static int has_policy(const struct policy *policy)
-{
-	return policy->protect->count || policy->max_blob_size || policy->repo_hooks;
-}
-
-static int outside_system(const char *path)
-{
-	return strncmp(path, "/usr/", 5) != 0 && strncmp(path, "/etc/", 5) != 0;
-}
-
-/* The directory that holds path (its bind makes path visible: the sandbox binds
- * directories). */
-static const char *parent_directory(const char *path, char *buf, size_t size)
-{
-	xsnprintf(buf, size, "%s", path);
-	char *slash = strrchr(buf, '/');
-	if (slash && slash != buf)
-		*slash = '\0';
-	return buf;
-}
-
-/* Before a push: what gitcage-guard compares the repository with once git is gone. */
-static int take_snapshot(struct serve *serve, const struct repo *repo)
-{
-	struct error err;
-	int fd = snapshot_take_memfd(repo->fd, &err);
-	if (fd < 0)
-		refuse(serve, err.message,
-		       "this repository cannot take pushes: it cannot be verified");
-	return fd;
-}
-
-/* After a push: gitcage-guard verifies it, rolls back what must not stay, tells the client and
- * writes the call's one audit record. */
-static _Noreturn void hand_over(struct serve *serve, const struct repo *repo, int snapshot_fd,
-				int status)
-{
-	struct guard_call call = {
-	    .service = serve->audit.service,
-	    .user = serve->user,
-	    .key = serve->audit.key,
-	    .client = serve->audit.client,
-	    .repo = repo->relpath,
-	    .config_path = serve->cfg.file,
-	    .git_status = status,
-	    .start = serve->start,
-	    .repo_fd = repo->fd,
-	    .snapshot_fd = snapshot_fd,
-	};
-	guard_exec_write(&call);
-	int errnum = errno;
-	finish_audit(serve, "failed", "cannot run gitcage-guard: the push is not verified",
-		     EXIT_GITCAGE);
-	errno = errnum;
-	die_errno("cannot verify the push");
-}
-
-/* What git and the hooks need must be visible even when they live outside /usr: add the
- * directory (of path, or path's own parent when parent is set) to extra, by its real path,
- * unless the system directories already show it: /bin/git is /usr/bin/git on merged /usr.
- * Returns the new count. */
-static size_t add_visible(const char *path, int parent, char *real, const char **extra,
-			  size_t count)
+/* What git and the hooks need must be visible even when they live outside /usr: the
+ * directory (of path, or path's own parent when parent is set) by its real path, added to
+ * extra unless /usr already shows it (/bin/git is /usr/bin/git on merged /usr). */
+static void add_visible(const char *path, int parent, char *real, const char **extra, size_t *count)
 {
 	char dir[PATH_MAX];
-	if (strcmp(path, "/dev/null") == 0) {
-		xsnprintf(real, PATH_MAX, "%s", path);
-		return count;
-	}
-	if (!realpath(parent ? parent_directory(path, dir, sizeof(dir)) : path, real))
-		die_errno("cannot resolve %s", path);
-	if (outside_system(real))
-		extra[count++] = real;
-	return count;
+	xsnprintf(dir, sizeof(dir), "%s", path);
+	if (parent && strrchr(dir, '/') && strrchr(dir, '/') != dir)
+		*strrchr(dir, '/') = '\0';
+	if (!realpath(dir, real))
+		die_errno("cannot resolve %s", dir);
+	if (strncmp(real, "/usr/", 5) != 0)
+		extra[(*count)++] = real;
 }
 
-static int run_git(struct serve *serve, const struct request *request, const struct repo *repo,
-		   const struct repo_rule *rule)
+static void report_timeout(const struct serve *serve, const struct request *request,
+			   const struct sandbox_result *result)
 {
-	char git_real[PATH_MAX], hooks_real[PATH_MAX];
-	int snapshot_fd = -1;
-	const char *extra[3] = {NULL, NULL, NULL};
-	int writes = request_service_writes(request->service);
-	struct policy policy;
-	policy_for(&serve->cfg, rule, &policy);
-	/* A push without gitcage's hooks would go unchecked: fail closed. Fetches run no hook. */
-	const char *hooks = writes && has_policy(&policy) ? serve->cfg.hooks : "/dev/null";
-	if (strcmp(hooks, "/dev/null") != 0 && access(hooks, X_OK) != 0)
-		refuse(serve, "the trusted hooks directory is missing",
-		       "this server cannot accept pushes: gitcage's hooks are not installed");
-	size_t extra_count = add_visible(serve->cfg.git, 1, git_real, extra, 0);
-	add_visible(hooks, 0, hooks_real, extra, extra_count);
-	/* The hooks path git gets is the real one, the path that is bound: a configured path
-	 * through a symlink would not exist inside, and git would silently run no hook. */
-	char **argv = build_git_argv(serve, request, repo->path,
-				     strcmp(hooks, "/dev/null") == 0 ? hooks : hooks_real);
+	if (result->timed_out)
+		warn_line("%s ran past the timeout of %llu s and was stopped",
+			  request_service_name(request->service), serve->cfg.limits.timeout);
+}
+
+static int serve_fetch(struct serve *serve, const struct request *request, const struct repo *repo)
+{
+	char git_real[PATH_MAX];
+	const char *extra[2] = {NULL, NULL};
+	size_t extra_count = 0;
+	struct strvec argv = {0};
+	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, NULL};
+	add_visible(serve->cfg.git, 1, git_real, extra, &extra_count);
+	gitcmd_service_argv(&cmd, &argv);
 	struct sandbox_spec spec = {
 	    .repo_path = repo->path,
 	    .repo_fd = repo->fd,
-	    .writable = writes,
 	    .extra_readonly = extra,
-	    .argv = argv,
-	    .envp = build_git_env(&policy),
+	    .argv = argv.items,
+	    .envp = hygiene_sandbox_env(0, 1),
 	    .limits = &serve->cfg.limits,
+	    .stdio = {-1, -1, -1},
+	    .pass_fd = -1,
 	};
 	struct sandbox_result result;
-	if (writes)
-		snapshot_fd = take_snapshot(serve, repo);
 	sandbox_run(&spec, &result);
 	int status = sandbox_exit_status(&result);
-	if (result.timed_out)
-		warn_line("%s ran past the timeout of %llu s and was stopped",
-			  request_service_name(request->service), serve->cfg.limits.timeout);
-	if (writes)
-		hand_over(serve, repo, snapshot_fd, status);
-	finish_audit(serve, status == 0 ? "ok" : "failed",
+	report_timeout(serve, request, &result);
+	finish_audit(serve, status == 0 ? AUDIT_OK : AUDIT_FAILED,
 		     result.timed_out ? "timeout"
 		     : status	      ? "git failed"
 				      : NULL,
 		     status);
+	strvec_free(&argv);
+	return status;
+}
+
+/* The audit record's refs, from the transaction's. */
+static struct audit_ref *audit_refs(const struct txn *t)
+{
+	struct audit_ref *refs = xcalloc(t->ref_count, sizeof(*refs));
+	for (size_t i = 0; i < t->ref_count; i++) {
+		const struct txn_ref *ref = &t->refs[i];
+		refs[i] =
+		    (struct audit_ref){ref->ref, ref->old_id, ref->new_id, decide_verdict(ref),
+				       ref->refusal ? ref->reason : NULL};
+	}
+	return refs;
+}
+
+/* notify = COMMAND, after a push: its stdin gets the published updates, "old new ref" per
+ * line, as a post-receive hook would. It runs outside every namespace: gitcage itself never
+ * enters one (only the sandbox's child does). */
+static void start_notify(const struct serve *serve, const struct policy *policy,
+			 const struct txn *t)
+{
+	struct strbuf updates = {0};
+	if (!policy->notify || !t->published)
+		return;
+	for (size_t i = 0; i < t->ref_count; i++)
+		if (t->refs[i].refusal == REFUSAL_NONE)
+			strbuf_addf(&updates, "%s %s %s\n", t->refs[i].old_id, t->refs[i].new_id,
+				    t->refs[i].ref);
+	struct notify_request request = {policy->notify, serve->user,	 serve->audit.repo,
+					 updates.data,	 NOTIFY_TIMEOUT, serve->cfg.audit};
+	if (notify_start(&request) < 0)
+		warn_line("warning: notify could not be started: %s", strerror(errno));
+	strbuf_free(&updates);
+}
+
+/* The call's verdict: refused when any ref was, failed when git or the publisher failed. */
+static enum audit_verdict push_verdict(const struct txn *t, int status, const char **reason)
+{
+	*reason = t->refusal[0] ? t->refusal : t->discarded.count ? t->discarded.items[0] : NULL;
+	for (size_t i = 0; i < t->ref_count; i++)
+		if (t->refs[i].refusal != REFUSAL_NONE) {
+			if (!*reason)
+				*reason = t->refs[i].reason;
+			return decide_verdict(&t->refs[i]);
+		}
+	if (t->refusal[0] || t->discarded.count)
+		return AUDIT_REFUSED;
+	if (status != 0 && !*reason)
+		*reason = "git failed";
+	return status == 0 ? AUDIT_OK : AUDIT_FAILED;
+}
+
+/* What git wrote outside the push was never published; say so, as git's errors are said. */
+static int report_discarded(const struct txn *t, int status)
+{
+	util_set_prefix("error: gitcage: ");
+	for (size_t i = 0; i < t->discarded.count && i < 10; i++)
+		warn_line("discarded what git wrote outside the push: %s", t->discarded.items[i]);
+	util_set_prefix("fatal: ");
+	return t->discarded.count || t->refusal[0] ? EXIT_GITCAGE : status;
+}
+
+static void push_sandbox(struct serve *serve, const struct request *request,
+			 const struct repo *repo, const struct policy *policy, struct txn *t,
+			 struct sandbox_result *result)
+{
+	char git_real[PATH_MAX], hooks_real[PATH_MAX], hooks[PATH_MAX];
+	const char *extra[3] = {NULL, NULL, NULL};
+	size_t extra_count = 0;
+	int control[2];
+	/* The installed hooks by default; in a build tree, the ones built beside gitcage. */
+	if (strcmp(serve->cfg.hooks, GITCAGE_HOOKS_DIR) == 0)
+		path_beside_self("hooks", GITCAGE_HOOKS_DIR, hooks, sizeof(hooks));
+	else
+		xsnprintf(hooks, sizeof(hooks), "%s", serve->cfg.hooks);
+	if (policy->repo_hooks)
+		xsnprintf(hooks + strlen(hooks), sizeof(hooks) - strlen(hooks), "/chain");
+	if (access(hooks, X_OK) != 0)
+		refuse(serve, "the trusted hooks directory is missing",
+		       "this server cannot accept pushes: gitcage's hooks are not installed");
+	add_visible(serve->cfg.git, 1, git_real, extra, &extra_count);
+	add_visible(hooks, 0, hooks_real, extra, &extra_count);
+	/* The real path, the one that is bound: through a symlink it would not exist inside. */
+	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, hooks_real};
+	struct strvec argv = {0}, env = {0};
+	gitcmd_service_argv(&cmd, &argv);
+	for (char **e = hygiene_sandbox_env(0, 1); *e; e++)
+		strvec_push(&env, *e);
+	strvec_push(&env, policy->repo_hooks ? "GITCAGE_REPO_HOOKS=yes" : "GITCAGE_REPO_HOOKS=no");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0)
+		die_errno("cannot make the relay's socket");
+	struct sandbox_overlay overlay = {t->session.upper_path, t->session.upper_fd,
+					  t->session.work_path, t->session.work_fd};
+	struct sandbox_spec spec = {
+	    .repo_path = repo->path,
+	    .repo_fd = repo->fd,
+	    .overlay = &overlay,
+	    .extra_readonly = extra,
+	    .argv = argv.items,
+	    .envp = env.items,
+	    .limits = &serve->cfg.limits,
+	    .stdio = {-1, -1, -1},
+	    .pass_fd = control[1],
+	};
+	struct sandbox_child child;
+	sandbox_spawn(&spec, &child);
+	close(control[1]);
+	sandbox_wait(&child, control[0], txn_on_relay, t, result);
+	close(control[0]);
+	report_timeout(serve, request, result);
+	strvec_free(&argv);
+	strvec_free(&env);
+}
+
+static int serve_push(struct serve *serve, const struct request *request, const struct repo *repo,
+		      const struct repo_rule *rule)
+{
+	char state_buf[PATH_MAX];
+	struct policy policy;
+	struct txn t;
+	struct error err;
+	struct sandbox_result result;
+	policy_for(&serve->cfg, rule, &policy);
+	struct txn_options options = {
+	    .cfg = &serve->cfg,
+	    .policy = &policy,
+	    .decide = {&serve->cfg, repo->relpath, NULL, serve->user, true},
+	    .repo_path = repo->path,
+	    .repo_fd = repo->fd,
+	    .strict = true,
+	};
+	const char *state =
+	    state_default_path(serve->cfg.state, serve->root, state_buf, sizeof(state_buf));
+	if (txn_begin(&t, &options, state, &err) != 0)
+		refuse(serve, err.message,
+		       "this server cannot take pushes now; its administrator "
+		       "can tell why");
+	push_sandbox(serve, request, repo, &policy, &t, &result);
+	txn_finish(&t);
+	int status = report_discarded(&t, sandbox_exit_status(&result));
+	const char *reason;
+	enum audit_verdict verdict = push_verdict(&t, status, &reason);
+	struct audit_ref *refs = audit_refs(&t);
+	serve->audit.refs = refs;
+	serve->audit.ref_count = t.ref_count;
+	serve->audit.phases = &t.phases;
+	finish_audit(serve, verdict, result.timed_out ? "timeout" : reason, status);
+	start_notify(serve, &policy, &t);
+	free(refs);
+	txn_free(&t);
 	return status;
 }
 
@@ -302,7 +325,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	 * finish the audit record: the wait loop turns SIGHUP into a kill of pid 1. */
 	if (prctl(PR_SET_PDEATHSIG, SIGHUP) != 0)
 		die_errno("cannot follow the ssh session");
-	clock_gettime(CLOCK_MONOTONIC, &serve.start);
+	serve.start_ms = clock_ms();
 	serve.user = argv[1];
 	serve.audit = (struct audit_record){.user = serve.user,
 					    .key = audit_read_key(hygiene_getenv("SSH_USER_AUTH")),
@@ -333,5 +356,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	if (!acl_allows(&serve.cfg, rule, serve.user, need))
 		refuse(&serve, "no write access",
 		       "you may read this repository but not push to it");
-	return run_git(&serve, &request, &repo, rule);
+	if (request_service_writes(request.service))
+		return serve_push(&serve, &request, &repo, rule);
+	return serve_fetch(&serve, &request, &repo);
 }

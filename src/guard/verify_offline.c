@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "guard/gitconfig.h"
+#include "common/packed.h"
 #include "common/repofs.h"
+#include "common/util.h"
 
 struct offline {
 	const char *dir;
@@ -273,42 +275,56 @@ static void check_symref(struct offline *o, const char *name, const char *value)
 		finding(o, "%s is a symbolic ref to an invalid name", name);
 }
 
-static void check_loose(struct offline *o, const struct loose_ref *ref)
+/* What a ref file holds: an object id, or "ref: NAME". */
+static void check_ref_value(struct offline *o, const char *name, const char *data, size_t len)
 {
-	struct ref_state state;
-	if (!valid_name(ref->name)) {
-		finding(o, "%s is not a valid ref name", ref->name);
-		return;
+	char hex[GIT_OID_HEXSZ + 1];
+	if (strncmp(data, "ref:", 4) == 0) {
+		check_symref(o, name, data);
+	} else if (len >= GIT_OID_HEXSZ && strspn(data, "0123456789abcdef") == GIT_OID_HEXSZ &&
+		   (len == GIT_OID_HEXSZ || data[GIT_OID_HEXSZ] == '\n')) {
+		snprintf(hex, sizeof(hex), "%.40s", data);
+		check_target(o, name, hex);
+	} else {
+		finding(o, "%s does not hold an object id", name);
 	}
-	changes_resolve(ref, NULL, &state);
-	if (state.kind == STATE_LINK)
-		finding(o, "%s is a symbolic link", ref->name);
-	else if (state.kind == STATE_OTHER)
-		finding(o, "%s is not a regular file", ref->name);
-	else if (state.kind == STATE_GARBAGE)
-		finding(o, "%s does not hold an object id", ref->name);
-	else if (state.kind == STATE_SYMREF)
-		check_symref(o, ref->name, ref->value);
-	else
-		check_target(o, ref->name, state.oid);
 }
 
-static int shadowed(const struct loose_ref *refs, size_t count, const char *name)
+struct loose_walk {
+	struct offline *o;
+	struct strvec names;
+};
+
+static int check_loose(const char *path, mode_t type, int parent_fd, const char *name,
+		       void *payload)
 {
-	for (size_t lo = 0, hi = count; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(name, refs[mid].name);
-		if (cmp == 0)
-			return 1;
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	struct loose_walk *w = payload;
+	char *data;
+	size_t len;
+	if (type == S_IFDIR)
+		return 0;
+	strvec_push(&w->names, path);
+	if (type == S_IFLNK) {
+		finding(w->o, "%s is a symbolic link", path);
+	} else if (type != S_IFREG) {
+		finding(w->o, "%s is not a regular file", path);
+	} else if (!valid_name(path)) {
+		finding(w->o, "%s is not a valid ref name", path);
+	} else if (repofs_read(parent_fd, name, 4096, &data, &len) != 0) {
+		finding(w->o, "%s cannot be read: %s", path, strerror(errno));
+	} else {
+		check_ref_value(w->o, path, data, len);
+		free(data);
 	}
 	return 0;
 }
 
-static void check_packed(struct offline *o, const struct loose_ref *loose, size_t loose_count)
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_packed(struct offline *o, const struct strvec *loose)
 {
 	char *data;
 	size_t len;
@@ -322,8 +338,8 @@ static void check_packed(struct offline *o, const struct loose_ref *loose, size_
 			packed.malformed, packed.first_malformed_line);
 	for (size_t i = 0; i < packed.count; i++) {
 		const char *name = packed.refs[i].name;
-		if (shadowed(loose, loose_count, name))
-			continue;
+		if (bsearch(&name, loose->items, loose->count, sizeof(char *), compare_names))
+			continue; /* a loose ref of the same name wins */
 		if (strncmp(name, "refs/", 5) != 0 || !valid_name(name))
 			finding(o, "packed-refs holds an invalid ref name");
 		else
@@ -339,13 +355,9 @@ static void check_head(struct offline *o)
 	size_t len;
 	if (repofs_read(o->repo_fd, "HEAD", 4096, &data, &len) != 0)
 		return; /* reported with the entries */
-	struct loose_ref head = {"HEAD", data, len, LOOSE_FILE};
-	struct ref_state state;
-	changes_resolve(&head, NULL, &state);
-	if (state.kind == STATE_SYMREF)
-		check_symref(o, "HEAD", data);
-	else if (state.kind == STATE_OID)
-		check_target(o, "HEAD", state.oid);
+	if (strncmp(data, "ref:", 4) == 0 ||
+	    (len >= GIT_OID_HEXSZ && strspn(data, "0123456789abcdef") == GIT_OID_HEXSZ))
+		check_ref_value(o, "HEAD", data, len);
 	else
 		finding(o, "HEAD holds neither a ref nor an object id");
 	free(data);
@@ -354,8 +366,7 @@ static void check_head(struct offline *o)
 static void check_refs(struct offline *o)
 {
 	char objects[64];
-	struct loose_ref *loose;
-	size_t count;
+	struct loose_walk walk = {o, {0}};
 	snprintf(objects, sizeof(objects), "/proc/self/fd/%d/objects", o->repo_fd);
 	if (git_odb_open(&o->odb, objects) != 0) {
 		const git_error *e = git_error_last();
@@ -363,24 +374,34 @@ static void check_refs(struct offline *o)
 		return;
 	}
 	check_head(o);
-	if (snapshot_scan_refs(o->repo_fd, &loose, &count) != 0)
+	if (repofs_walk(o->repo_fd, "refs", check_loose, &walk) != 0)
 		finding(o, "refs/ cannot be read: %s", strerror(errno));
-	for (size_t i = 0; i < count; i++)
-		check_loose(o, &loose[i]);
-	check_packed(o, loose, count);
-	loose_refs_free(loose, count);
+	if (walk.names.count)
+		qsort(walk.names.items, walk.names.count, sizeof(char *), compare_names);
+	check_packed(o, &walk.names);
+	strvec_free(&walk.names);
 	git_odb_free(o->odb);
+}
+
+/* A repository gitcage serve would refuse: not the service account's. */
+static void check_owner(struct offline *o)
+{
+	struct stat st;
+	if (getuid() != 0 && fstat(o->repo_fd, &st) == 0 && st.st_uid != getuid())
+		finding(o, "cannot be served: owned by uid %u, not by the service account (uid %u)",
+			(unsigned)st.st_uid, (unsigned)getuid());
 }
 
 int verify_offline(const char *dir, const char *root, FILE *out)
 {
 	struct offline o = {.dir = dir, .root = root, .out = out};
-	verify_init();
+	guard_libgit2_init();
 	o.repo_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (o.repo_fd < 0) {
 		finding(&o, "cannot open: %s", strerror(errno));
 		return o.findings;
 	}
+	check_owner(&o);
 	int sound = check_entries(&o);
 	check_config(&o);
 	check_alternates(&o);

@@ -110,3 +110,51 @@ expect_repository_unchanged() {
 	expect_repository_unchanged
 	! git -C "$ROOT/demo.git" cat-file -e "$blob" 2>/dev/null || flunk "the blob was stored"
 }
+
+# kill_gitcage_during_push: one push, and a SIGKILL to gitcage itself (the process sshd
+# started) after a random delay; sets BEFORE_MAIN and NEW_MAIN.
+kill_gitcage_during_push() {
+	local client delay
+	BEFORE_MAIN=$(git -C "$ROOT/demo.git" rev-parse main)
+	head -c $((256 * 1024)) /dev/urandom >"$WORK/data"
+	git -C "$WORK" add data
+	git -C "$WORK" commit -q -m "data $RANDOM"
+	NEW_MAIN=$(git -C "$WORK" rev-parse main)
+	GIT_SSH_COMMAND=$(sshd_git_ssh_command alice) git -C "$WORK" push -q -f origin main \
+		>/dev/null 2>&1 &
+	client=$!
+	delay=$((RANDOM % 400))
+	sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+	pkill -KILL -f "gitcage --config $CONF serve alice" || true
+	wait "$client" || true
+}
+
+@test "kill -9 of gitcage at random moments of a push: every ref old or new, the next push works" {
+	local round now
+	for ((round = 0; round < 20; round++)); do
+		kill_gitcage_during_push
+		now=$(git -C "$ROOT/demo.git" rev-parse main)
+		[ "$now" = "$BEFORE_MAIN" ] || [ "$now" = "$NEW_MAIN" ] ||
+			flunk "round $round: main is $now, neither $BEFORE_MAIN nor $NEW_MAIN"
+		run git -C "$ROOT/demo.git" fsck --strict --no-dangling
+		[ "$status" -eq 0 ] || flunk "round $round: fsck: $(ran)"
+		# Let the sandbox, the verifier and a git update-ref that outlived gitcage finish.
+		for ((i = 0; i < 50; i++)); do
+			pgrep -u "$(id -u)" -f "update-ref --stdin|gitcage-guard check" >/dev/null || break
+			sleep 0.1
+		done
+	done
+	echo after >"$WORK/after"
+	git -C "$WORK" add after
+	git -C "$WORK" commit -q -m after
+	run env GIT_SSH_COMMAND="$(sshd_git_ssh_command alice)" git -C "$WORK" push -f origin main
+	exit_status_is 0
+	[ "$(git -C "$ROOT/demo.git" rev-parse main)" = "$(git -C "$WORK" rev-parse main)" ] ||
+		flunk "the next push did not land: $(ran)"
+	run git -C "$ROOT/demo.git" fsck --strict --no-dangling
+	exit_status_is 0
+	run find "$ROOT/.gitcage/sessions" -mindepth 1
+	[ -z "$output" ] || flunk "scratch left after the next push: $output"
+	run find "$ROOT/demo.git" -name '*.lock'
+	[ -z "$output" ] || flunk "locks left behind: $output"
+}

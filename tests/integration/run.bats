@@ -46,33 +46,30 @@ in_repo() {
 }
 
 @test "with --writable: hash-object -w, commit-tree and update-ref move the branch" {
-	local old blob tree commit
+	local old commit
 	old=$(git -C "$REPO" rev-parse "$BRANCH")
-
-	in_repo --writable sh -c 'echo "written in the sandbox" | git hash-object -w --stdin'
-	exit_status_is 0
-	blob=$output
-	[ "$(git -C "$REPO" cat-file -p "$blob")" = "written in the sandbox" ] ||
-		flunk "the blob is not in the repository outside"
-
-	in_repo --writable sh -c "printf '100644 blob %s\\tsandbox.txt\\n' $blob | git mktree"
-	exit_status_is 0
-	tree=$output
-
-	in_repo --writable git -c user.name=sandbox -c user.email=sandbox@gitcage.invalid \
-		commit-tree "$tree" -p "$old" -m "from the sandbox"
+	in_repo --writable sh -c '
+		blob=$(echo "written in the sandbox" | git hash-object -w --stdin) &&
+		tree=$(printf "100644 blob %s\tsandbox.txt\n" "$blob" | git mktree) &&
+		commit=$(git -c user.name=sandbox -c user.email=sandbox@gitcage.invalid \
+			commit-tree "$tree" -p "$1" -m "from the sandbox") &&
+		git update-ref "$2" "$commit" "$1" && echo "$commit"' sh "$old" "$BRANCH"
 	exit_status_is 0
 	commit=$output
-
-	in_repo --writable git update-ref "$BRANCH" "$commit" "$old"
-	exit_status_is 0
-
 	[ "$(git -C "$REPO" rev-parse "$BRANCH")" = "$commit" ] || flunk "the branch did not move"
 	[ "$(git -C "$REPO" rev-parse "$BRANCH^")" = "$old" ] || flunk "wrong parent"
 	[ "$(git -C "$REPO" show "$BRANCH:sandbox.txt")" = "written in the sandbox" ] ||
 		flunk "wrong content"
 	run git -C "$REPO" fsck --strict
 	exit_status_is 0
+}
+
+@test "with --writable: an object no ref reaches is not published" {
+	local blob
+	blob=$(echo "nobody refers to me" | git hash-object --stdin)
+	in_repo --writable sh -c 'echo "nobody refers to me" | git hash-object -w --stdin'
+	exit_status_is 0
+	! git -C "$REPO" cat-file -e "$blob" 2>/dev/null || flunk "the unreferenced blob was published"
 }
 
 @test "without --writable, update-ref cannot move the branch" {

@@ -26,7 +26,7 @@ setup() {
 		repositories = $ROOT
 		audit = $AUDIT
 		keys = $BATS_TEST_TMPDIR/keys
-		hooks = $GITCAGE_ROOT/hooks
+		hooks = $GITCAGE_ROOT/build/hooks
 		[limits]
 		timeout = 60
 		[group devs]

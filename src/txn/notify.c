@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-#include "common/notify.h"
+#include "txn/notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +79,7 @@ static _Noreturn void supervise(const struct notify_request *request)
 	    .user = request->user,
 	    .service = "notify",
 	    .repo = request->repo,
-	    .verdict = *reason ? "failed" : "ok",
+	    .verdict = *reason ? AUDIT_FAILED : AUDIT_OK,
 	    .reason = *reason ? reason : NULL,
 	    .duration_ms = now_ms() - start,
 	    .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: ISC */
+#include "txn/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void name_of(char *out, size_t size, const char *key, const char *suffix)
+{
+	xsnprintf(out, size, "%s.%s", key, suffix);
+}
+
+int journal_lock(struct state *state, const char *key, int operation, long long wait_ms,
+		 struct error *err)
+{
+	char name[128];
+	name_of(name, sizeof(name), key, "lock");
+	int fd = openat(state->repos_fd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, "cannot open the repository's lock: %s", strerror(errno));
+	long long deadline = clock_ms() + wait_ms;
+	while (flock(fd, operation | LOCK_NB) != 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || clock_ms() >= deadline) {
+			close(fd);
+			return error_set(err, "the repository is busy: another push is being "
+					      "published; try again");
+		}
+		usleep(2000);
+	}
+	return fd;
+}
+
+/* The journal, opened for appending (created when missing). */
+static int open_journal(struct state *state, const char *key, struct error *err)
+{
+	char name[128];
+	name_of(name, sizeof(name), key, "journal");
+	int fd = openat(state->repos_fd, name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		error_set(err, "cannot open the repository's journal: %s", strerror(errno));
+	return fd;
+}
+
+int journal_mark(struct state *state, const char *key, struct journal_mark *out, struct error *err)
+{
+	struct stat st;
+	int fd = open_journal(state, key, err);
+	if (fd < 0)
+		return -1;
+	int rc = fstat(fd, &st);
+	close(fd);
+	if (rc != 0)
+		return error_set(err, "cannot stat the repository's journal: %s", strerror(errno));
+	*out = (struct journal_mark){(uint64_t)st.st_ino, (uint64_t)st.st_size};
+	return 0;
+}
+
+static bool parse_line(const char *line, size_t len, struct journal_entry *out, char **ref)
+{
+	const size_t ids = 2 * RELAY_OID_HEX + 2;
+	if (len <= ids || !relay_is_oid(line, RELAY_OID_HEX) || line[RELAY_OID_HEX] != ' ' ||
+	    !relay_is_oid(line + RELAY_OID_HEX + 1, RELAY_OID_HEX) || line[ids - 1] != ' ')
+		return false;
+	memcpy(out->old_id, line, RELAY_OID_HEX);
+	out->old_id[RELAY_OID_HEX] = '\0';
+	memcpy(out->new_id, line + RELAY_OID_HEX + 1, RELAY_OID_HEX);
+	out->new_id[RELAY_OID_HEX] = '\0';
+	*ref = xcalloc(len - ids + 1, 1);
+	memcpy(*ref, line + ids, len - ids);
+	return true;
+}
+
+const struct journal_entry *journal_find(const struct journal_changes *changes, const char *ref)
+{
+	for (size_t i = 0; i < changes->count; i++)
+		if (strcmp(changes->items[i].ref, ref) == 0)
+			return &changes->items[i];
+	return NULL;
+}
+
+void journal_parse(const char *buf, size_t len, struct journal_changes *out)
+{
+	for (const char *p = buf, *end = buf + len; p < end;) {
+		const char *newline = memchr(p, '\n', (size_t)(end - p));
+		if (!newline)
+			break; /* a torn last line: an append that never completed */
+		struct journal_entry entry;
+		char *ref;
+		if (parse_line(p, (size_t)(newline - p), &entry, &ref)) {
+			if (journal_find(out, ref)) {
+				free(ref); /* a ref seen before keeps its first old value */
+			} else {
+				entry.ref = ref;
+				grow_array(&out->items, &out->cap, out->count + 1,
+					   sizeof(*out->items));
+				out->items[out->count++] = entry;
+			}
+		}
+		p = newline + 1;
+	}
+}
+
+void journal_changes_free(struct journal_changes *changes)
+{
+	for (size_t i = 0; i < changes->count; i++)
+		free((char *)changes->items[i].ref);
+	free(changes->items);
+	*changes = (struct journal_changes){0};
+}
+
+/* Read fd from offset to its end, into changes. */
+static int read_from(int fd, uint64_t offset, struct journal_changes *changes, struct error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return error_set(err, "cannot stat the journal: %s", strerror(errno));
+	if ((uint64_t)st.st_size <= offset)
+		return 0;
+	size_t len = (size_t)((uint64_t)st.st_size - offset);
+	char *buf = xcalloc(len + 1, 1);
+	ssize_t got = pread(fd, buf, len, (off_t)offset);
+	if (got < 0) {
+		free(buf);
+		return error_set(err, "cannot read the journal: %s", strerror(errno));
+	}
+	journal_parse(buf, (size_t)got, changes);
+	free(buf);
+	return 0;
+}
+
+int journal_since(struct state *state, const char *key, const struct journal_mark *mark,
+		  struct journal_changes *out, struct error *err)
+{
+	char name[128];
+	struct stat st;
+	*out = (struct journal_changes){0};
+	int current = open_journal(state, key, err);
+	if (current < 0 || fstat(current, &st) != 0) {
+		if (current >= 0)
+			close(current);
+		return current < 0 ? -1 : error_set(err, "cannot stat the journal");
+	}
+	int rc = 0;
+	if ((uint64_t)st.st_ino != mark->ino) {
+		/* Rotated since the mark: the older part is in KEY.journal.1, if only once. */
+		name_of(name, sizeof(name), key, "journal.1");
+		int old = openat(state->repos_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat old_st;
+		if (old >= 0 && fstat(old, &old_st) == 0 && (uint64_t)old_st.st_ino == mark->ino)
+			rc = read_from(old, mark->offset, out, err);
+		else
+			out->lost = true;
+		if (old >= 0)
+			close(old);
+	}
+	if (rc == 0)
+		rc = read_from(current, (uint64_t)st.st_ino == mark->ino ? mark->offset : 0, out,
+			       err);
+	close(current);
+	return rc;
+}
+
+static int rotate_if_long(struct state *state, const char *key, int fd, struct error *err)
+{
+	char name[128], rotated[128];
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return error_set(err, "cannot stat the journal: %s", strerror(errno));
+	if (st.st_size < JOURNAL_ROTATE_BYTES)
+		return 0;
+	name_of(name, sizeof(name), key, "journal");
+	name_of(rotated, sizeof(rotated), key, "journal.1");
+	if (renameat(state->repos_fd, name, state->repos_fd, rotated) != 0)
+		return error_set(err, "cannot rotate the journal: %s", strerror(errno));
+	return 1;
+}
+
+int journal_append(struct state *state, const char *key, const struct journal_entry *entries,
+		   size_t count, struct error *err)
+{
+	struct strbuf lines = {0};
+	int fd = open_journal(state, key, err);
+	if (fd < 0)
+		return -1;
+	int rotated = rotate_if_long(state, key, fd, err);
+	if (rotated > 0) {
+		close(fd);
+		fd = open_journal(state, key, err);
+	}
+	if (rotated < 0 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++)
+		strbuf_addf(&lines, "%s %s %s\n", entries[i].old_id, entries[i].new_id,
+			    entries[i].ref);
+	/* One write on an O_APPEND file: a reader sees the whole line or none of it. */
+	int rc = lines.len && (write_all(fd, lines.data, lines.len) != 0 || fdatasync(fd) != 0)
+		     ? error_set(err, "cannot write the journal: %s", strerror(errno))
+		     : 0;
+	strbuf_free(&lines);
+	close(fd);
+	return rc;
+}
