@@ -93,7 +93,8 @@ int audit_format(const struct audit_record *record, long long unix_time, char *b
 	put_refs(&out, record);
 	if (record->phases)
 		put(&out, ",\"phases\":{\"stage_us\":%lld,\"verify_us\":%lld,\"publish_us\":%lld}",
-		    record->phases->stage_us, record->phases->verify_us, record->phases->publish_us);
+		    record->phases->stage_us, record->phases->verify_us,
+		    record->phases->publish_us);
 	put(&out, ",\"duration_ms\":%lld,\"exit\":%d}\n", record->duration_ms, record->exit_status);
 	return out.overflow ? -1 : (int)out.len;
 }

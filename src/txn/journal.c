@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,29 +36,70 @@ int journal_lock(struct state *state, const char *key, int operation, long long 
 	return fd;
 }
 
-/* The journal, opened for appending (created when missing). */
-static int open_journal(struct state *state, const char *key, struct error *err)
+#define HEADER_PREFIX "# gitcage journal "
+#define HEADER_LEN    (sizeof(HEADER_PREFIX) - 1 + JOURNAL_GENERATION_HEX + 1)
+
+/* A new journal file with a fresh generation, put in place whole: a reader never sees one
+ * without its header. Under the lock. An existing one is kept unless replace is set. */
+static int create_journal(struct state *state, const char *key, bool replace, struct error *err)
 {
-	char name[128];
+	char name[128], tmp[160], header[HEADER_LEN + 1];
+	unsigned char bytes[JOURNAL_GENERATION_HEX / 2];
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+		return error_set(err, "no random numbers: %s", strerror(errno));
+	int n = snprintf(header, sizeof(header), HEADER_PREFIX);
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		n += snprintf(header + n, sizeof(header) - (size_t)n, "%02x", bytes[i]);
+	header[n++] = '\n';
 	name_of(name, sizeof(name), key, "journal");
-	int fd = openat(state->repos_fd, name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	xsnprintf(tmp, sizeof(tmp), "%s.journal.new.%.*s", key, JOURNAL_GENERATION_HEX,
+		  header + sizeof(HEADER_PREFIX) - 1);
+	int fd = openat(state->repos_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			0600);
+	int rc = fd >= 0 && write_all(fd, header, (size_t)n) == 0 ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = renameat2(state->repos_fd, tmp, state->repos_fd, name,
+			       replace ? 0 : RENAME_NOREPLACE);
+	if (rc != 0 && errno == EEXIST)
+		rc = 0; /* another session made it first */
+	int saved = errno;
+	unlinkat(state->repos_fd, tmp, 0);
+	return rc == 0 ? 0 : error_set(err, "cannot create the journal: %s", strerror(saved));
+}
+
+/* The journal, opened for appending (created when missing), with its generation. */
+static int open_journal(struct state *state, const char *key, char *generation, struct error *err)
+{
+	char name[128], header[HEADER_LEN + 1];
+	name_of(name, sizeof(name), key, "journal");
+	int fd = openat(state->repos_fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create_journal(state, key, false, err) == 0)
+		fd = openat(state->repos_fd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		error_set(err, "cannot open the repository's journal: %s", strerror(errno));
+		return error_set(err, "cannot open the repository's journal: %s", strerror(errno));
+	if (pread(fd, header, HEADER_LEN, 0) != (ssize_t)HEADER_LEN ||
+	    strncmp(header, HEADER_PREFIX, sizeof(HEADER_PREFIX) - 1) != 0) {
+		close(fd);
+		return error_set(err, "the repository's journal has no header");
+	}
+	memcpy(generation, header + sizeof(HEADER_PREFIX) - 1, JOURNAL_GENERATION_HEX);
+	generation[JOURNAL_GENERATION_HEX] = '\0';
 	return fd;
 }
 
 int journal_mark(struct state *state, const char *key, struct journal_mark *out, struct error *err)
 {
 	struct stat st;
-	int fd = open_journal(state, key, err);
+	int fd = open_journal(state, key, out->generation, err);
 	if (fd < 0)
 		return -1;
 	int rc = fstat(fd, &st);
 	close(fd);
 	if (rc != 0)
 		return error_set(err, "cannot stat the repository's journal: %s", strerror(errno));
-	*out = (struct journal_mark){(uint64_t)st.st_ino, (uint64_t)st.st_size};
+	out->offset = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -134,34 +176,43 @@ static int read_from(int fd, uint64_t offset, struct journal_changes *changes, s
 	return 0;
 }
 
+/* KEY.journal.1, if it is the generation named. Returns its fd, or -1. */
+static int open_rotated(struct state *state, const char *key, const char *generation)
+{
+	char name[128], header[HEADER_LEN + 1];
+	name_of(name, sizeof(name), key, "journal.1");
+	int fd = openat(state->repos_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (pread(fd, header, HEADER_LEN, 0) != (ssize_t)HEADER_LEN ||
+			strncmp(header + sizeof(HEADER_PREFIX) - 1, generation,
+				JOURNAL_GENERATION_HEX) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int journal_since(struct state *state, const char *key, const struct journal_mark *mark,
 		  struct journal_changes *out, struct error *err)
 {
-	char name[128];
-	struct stat st;
+	char generation[JOURNAL_GENERATION_HEX + 1];
 	*out = (struct journal_changes){0};
-	int current = open_journal(state, key, err);
-	if (current < 0 || fstat(current, &st) != 0) {
-		if (current >= 0)
-			close(current);
-		return current < 0 ? -1 : error_set(err, "cannot stat the journal");
-	}
+	int current = open_journal(state, key, generation, err);
+	if (current < 0)
+		return -1;
 	int rc = 0;
-	if ((uint64_t)st.st_ino != mark->ino) {
+	bool same = strcmp(generation, mark->generation) == 0;
+	if (!same) {
 		/* Rotated since the mark: the older part is in KEY.journal.1, if only once. */
-		name_of(name, sizeof(name), key, "journal.1");
-		int old = openat(state->repos_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat old_st;
-		if (old >= 0 && fstat(old, &old_st) == 0 && (uint64_t)old_st.st_ino == mark->ino)
+		int old = open_rotated(state, key, mark->generation);
+		if (old >= 0) {
 			rc = read_from(old, mark->offset, out, err);
-		else
-			out->lost = true;
-		if (old >= 0)
 			close(old);
+		} else {
+			out->lost = true;
+		}
 	}
 	if (rc == 0)
-		rc = read_from(current, (uint64_t)st.st_ino == mark->ino ? mark->offset : 0, out,
-			       err);
+		rc = read_from(current, same ? mark->offset : HEADER_LEN, out, err);
 	close(current);
 	return rc;
 }
@@ -178,20 +229,21 @@ static int rotate_if_long(struct state *state, const char *key, int fd, struct e
 	name_of(rotated, sizeof(rotated), key, "journal.1");
 	if (renameat(state->repos_fd, name, state->repos_fd, rotated) != 0)
 		return error_set(err, "cannot rotate the journal: %s", strerror(errno));
-	return 1;
+	return create_journal(state, key, true, err) == 0 ? 1 : -1;
 }
 
 int journal_append(struct state *state, const char *key, const struct journal_entry *entries,
 		   size_t count, struct error *err)
 {
 	struct strbuf lines = {0};
-	int fd = open_journal(state, key, err);
+	char generation[JOURNAL_GENERATION_HEX + 1];
+	int fd = open_journal(state, key, generation, err);
 	if (fd < 0)
 		return -1;
 	int rotated = rotate_if_long(state, key, fd, err);
 	if (rotated > 0) {
 		close(fd);
-		fd = open_journal(state, key, err);
+		fd = open_journal(state, key, generation, err);
 	}
 	if (rotated < 0 || fd < 0) {
 		if (fd >= 0)
@@ -201,8 +253,9 @@ int journal_append(struct state *state, const char *key, const struct journal_en
 	for (size_t i = 0; i < count; i++)
 		strbuf_addf(&lines, "%s %s %s\n", entries[i].old_id, entries[i].new_id,
 			    entries[i].ref);
-	/* One write on an O_APPEND file: a reader sees the whole line or none of it. */
-	int rc = lines.len && (write_all(fd, lines.data, lines.len) != 0 || fdatasync(fd) != 0)
+	/* One write on an O_APPEND file: a reader sees the whole line or none of it. No fsync:
+	 * the journal matters to live sessions only, and none survives a crash of the machine. */
+	int rc = lines.len && write_all(fd, lines.data, lines.len) != 0
 		     ? error_set(err, "cannot write the journal: %s", strerror(errno))
 		     : 0;
 	strbuf_free(&lines);

@@ -18,8 +18,12 @@
 /* A journal longer than this is rotated to KEY.journal.1 at the next publish. */
 #define JOURNAL_ROTATE_BYTES (1u << 20)
 
+/* A journal file starts with "# gitcage journal GENERATION\n", a random name of its own:
+ * inode numbers are reused, so they cannot tell one journal file from the next. */
+#define JOURNAL_GENERATION_HEX 16
+
 struct journal_mark {
-	uint64_t ino;
+	char generation[JOURNAL_GENERATION_HEX + 1];
 	uint64_t offset;
 };
 

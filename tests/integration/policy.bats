@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # Push policy over real ssh: protected branches, blob size limits, the repository's own hooks
-# (repo-hooks) and notify. Enforced before (gitcage's trusted hooks, inside the sandbox) and
-# after (the repository guard, outside).
+# (repo-hooks) and notify. Enforced by the publisher, outside the sandbox, before receive-pack
+# reports: the client learns each refusal in git's own status line.
 
 load ../lib/common
 load ../lib/sshd
@@ -200,8 +200,37 @@ write_notify_script() {
 	[ "$output" = "$(printf '%s %s refs/heads/feature\n%s %s refs/heads/main' \
 		0000000000000000000000000000000000000000 "$new" "$old" "$new")" ] || flunk "$(ran)"
 	[ "$(cat "$BATS_TEST_TMPDIR/notify.env")" = "bob demo.git" ] || flunk "env"
+	# Its record is written when it has ended, just after the file appeared.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q '"service":"notify","repo":"demo.git","verdict":"ok"' "$BATS_TEST_TMPDIR/audit.log" && break
+		sleep 0.1
+	done
 	grep -q '"service":"notify","repo":"demo.git","verdict":"ok"' "$BATS_TEST_TMPDIR/audit.log" ||
 		flunk "no audit record of notify: $(cat "$BATS_TEST_TMPDIR/audit.log")"
+}
+
+# A notify command that reaches a CI over https needs the host's CA certificates and network:
+# it runs outside every namespace of gitcage's. (An earlier design ran it inside the
+# verifier's namespace, with the CA bundle hidden: this test would have caught it.)
+@test "notify runs outside every namespace, with the host's CA certificates" {
+	cat >"$BATS_TEST_TMPDIR/notify.sh" <<-EOF
+		#!/bin/sh
+		wc -c </etc/ssl/certs/ca-certificates.crt >"$BATS_TEST_TMPDIR/certs.tmp"
+		readlink /proc/self/ns/net /proc/self/ns/user /proc/self/ns/mnt >"$BATS_TEST_TMPDIR/ns.tmp"
+		mv "$BATS_TEST_TMPDIR/ns.tmp" "$BATS_TEST_TMPDIR/ns"
+		mv "$BATS_TEST_TMPDIR/certs.tmp" "$BATS_TEST_TMPDIR/certs"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/notify.sh"
+	write_conf "notify = $BATS_TEST_TMPDIR/notify.sh"
+	commit_file more 1
+	run as alice git -C "$WORK" push origin main
+	exit_status_is 0
+	wait_for "$BATS_TEST_TMPDIR/certs" || flunk "notify did not run: $(cat "$BATS_TEST_TMPDIR/audit.log")"
+	[ "$(cat "$BATS_TEST_TMPDIR/certs")" = "$(wc -c </etc/ssl/certs/ca-certificates.crt)" ] ||
+		flunk "notify saw another CA bundle: $(cat "$BATS_TEST_TMPDIR/certs")"
+	[ "$(cat "$BATS_TEST_TMPDIR/ns")" = "$(readlink /proc/self/ns/net /proc/self/ns/user /proc/self/ns/mnt)" ] ||
+		flunk "notify ran in other namespaces: $(cat "$BATS_TEST_TMPDIR/ns")"
 }
 
 @test "notify is not run after a refused push" {
