@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,7 @@ static int run_writable(const struct config *cfg, struct sandbox_spec *spec, lon
 	    .repo_path = spec->repo_path,
 	    .repo_fd = spec->repo_fd,
 	};
+	signal(SIGPIPE, SIG_IGN); /* as in serve: a child that went away fails a write */
 	if (txn_begin(&t, &options, run_state(cfg, state_buf, sizeof(state_buf)), &err) != 0)
 		die("run: %s", err.message);
 	struct sandbox_overlay overlay = {t.session.upper_path, t.session.upper_fd,

@@ -275,6 +275,7 @@ static int serve_push(struct serve *serve, const struct request *request, const 
 	    .repo_path = repo->path,
 	    .repo_fd = repo->fd,
 	    .strict = true,
+	    .ahead = true,
 	};
 	const char *state =
 	    state_default_path(serve->cfg.state, serve->root, state_buf, sizeof(state_buf));
@@ -318,6 +319,9 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	struct error err;
 	/* The client's git prints our stderr as its own error: speak its language. */
 	util_set_prefix("fatal: ");
+	/* A hook, a verifier or a git update-ref that went away must not take the publisher with
+	 * it: a write to it fails with EPIPE instead. Children get the default back. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc != 2 || !config_valid_name(argv[1]) || strlen(argv[1]) >= 64)
 		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-')");
 	hygiene_refuse_root();

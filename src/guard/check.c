@@ -327,13 +327,16 @@ int guard_check(const char *repo, const char *stage)
 	struct strbuf in = {0}, out = {0};
 	struct check_request req;
 	struct error err = {""};
-	if (read_stdin(&in) != 0 ||
-	    check_parse_request(in.data ? in.data : "", in.len, &req, &err)) {
+	/* Before the request: gitcage starts the guard ahead of need, while git receives. */
+	guard_libgit2_init();
+	int read = read_stdin(&in);
+	if (read == 0 && in.len == 0)
+		return 0; /* started ahead of need, and not needed */
+	if (read != 0 || check_parse_request(in.data, in.len, &req, &err)) {
 		fprintf(stderr, "bad request: %s\n", err.message);
 		return GUARD_EXIT_USAGE;
 	}
 	strbuf_free(&in);
-	guard_libgit2_init();
 	struct checker c = {
 	    .req = &req, .why = req.objects_reason, .why_size = sizeof(req.objects_reason)};
 	int opened = open_stores(&c, repo, stage);

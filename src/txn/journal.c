@@ -81,8 +81,12 @@ static int open_journal(struct state *state, const char *key, char *generation, 
 		return error_set(err, "cannot open the repository's journal: %s", strerror(errno));
 	if (pread(fd, header, HEADER_LEN, 0) != (ssize_t)HEADER_LEN ||
 	    strncmp(header, HEADER_PREFIX, sizeof(HEADER_PREFIX) - 1) != 0) {
+		/* Not a journal of this format (damaged, or older): start a new generation. Every
+		 * session with a mark in the old one then counts everything as moved. */
 		close(fd);
-		return error_set(err, "the repository's journal has no header");
+		if (create_journal(state, key, true, err) != 0)
+			return -1;
+		return open_journal(state, key, generation, err);
 	}
 	memcpy(generation, header + sizeof(HEADER_PREFIX) - 1, JOURNAL_GENERATION_HEX);
 	generation[JOURNAL_GENERATION_HEX] = '\0';

@@ -4,6 +4,7 @@
  * is hostile; what it prints is parsed by refdiff_parse and verified like any push). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ int refdiff_list_real(const char *git, const char *repo_path, struct ref_listing
 		return error_set(err, "cannot list the refs: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
 		dup2(pipe_fds[1], STDOUT_FILENO);
 		execve(argv[0], argv, env);
 		_exit(EXIT_CANNOT_EXEC);

@@ -30,6 +30,7 @@ static _Noreturn void exec_command(const struct notify_request *request, int inp
 	char *env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", user, repo, NULL};
 	char *argv[] = {"/bin/sh", "-c", (char *)request->command, NULL};
 	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL); /* gitcage ignores it; the command gets the default */
 	dup2(input, STDIN_FILENO);
 	execve(argv[0], argv, env);
 	_exit(EXIT_CANNOT_EXEC);

@@ -14,18 +14,11 @@
 /* How long git may take to answer one line: it waits at most a second for a lock itself. */
 #define ANSWER_MS 60000
 
-struct updater {
-	pid_t pid;
-	FILE *in;
-	int out, err;
-	char buf[4096];
-	size_t len;
-};
-
 /* git's command line outside the sandbox: nothing of the host's or the account's git config,
  * no hook (a reference-transaction hook would run with write access), this repository. */
-static void start_updater(const struct publish_spec *spec, struct updater *u)
+void publish_start(const struct publish_spec *spec, struct updater *u)
 {
+	u->spec = *spec;
 	int in[2], out[2], err[2];
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		die_errno("cannot make pipes for git update-ref");
@@ -59,9 +52,10 @@ static void start_updater(const struct publish_spec *spec, struct updater *u)
 		die_errno("cannot talk to git update-ref");
 }
 
-/* The end of input: git aborts an open transaction by itself and exits. */
-static void stop_updater(struct updater *u)
+void publish_stop(struct updater *u)
 {
+	if (u->pid <= 0)
+		return;
 	fclose(u->in);
 	waitpid(u->pid, NULL, 0);
 	close(u->out);
@@ -170,30 +164,24 @@ static size_t pick(struct txn_ref *refs, size_t count, struct txn_ref **picked)
 	return n;
 }
 
-size_t publish_refs(const struct publish_spec *spec, struct txn_ref *refs, size_t count,
-		    bool atomic)
+size_t publish_refs(struct updater *u, struct txn_ref *refs, size_t count, bool atomic)
 {
 	struct txn_ref **picked = xcalloc(count, sizeof(*picked));
 	size_t total = pick(refs, count, picked), done = 0;
 	char reason[256];
-	struct updater u = {.pid = -1};
-	if (total)
-		start_updater(spec, &u);
 	for (size_t i = 0; i < total;) {
 		size_t batch = atomic ? total : 1;
-		if (transaction(&u, picked + i, batch)) {
+		if (u->pid <= 0)
+			publish_start(&u->spec, u);
+		if (transaction(u, picked + i, batch)) {
 			done += batch;
 		} else {
 			/* git gave up on this transaction: say why, go on with a new git. */
-			fail_updater(&u, reason, sizeof(reason));
+			fail_updater(u, reason, sizeof(reason));
 			refuse_all(picked + i, batch, reason);
-			if (i + batch < total)
-				start_updater(spec, &u);
 		}
 		i += batch;
 	}
-	if (u.pid > 0)
-		stop_updater(&u);
 	free(picked);
 	return done;
 }

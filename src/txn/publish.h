@@ -7,6 +7,8 @@
 #define GITCAGE_TXN_PUBLISH_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "txn/decide.h"
 
@@ -15,10 +17,25 @@ struct publish_spec {
 	const char *repo_path;
 };
 
+/* A git update-ref started ahead of need: it waits for its first line, and its exec and start
+ * happen while git still receives the push. */
+struct updater {
+	struct publish_spec spec;
+	pid_t pid;
+	FILE *in;
+	int out, err;
+	char buf[4096];
+	size_t len;
+};
+
+void publish_start(const struct publish_spec *spec, struct updater *u);
+
 /* Update every ref of refs that is not refused; a ref git refuses gets REFUSAL_FAILED with
  * git's reason. Deletions go first (a deleted a/b makes room for a new a). atomic: one
  * transaction for all, so that all land or none. Returns the number published. */
-size_t publish_refs(const struct publish_spec *spec, struct txn_ref *refs, size_t count,
-		    bool atomic);
+size_t publish_refs(struct updater *u, struct txn_ref *refs, size_t count, bool atomic);
+
+/* The end of its input: git exits, aborting a transaction not committed. */
+void publish_stop(struct updater *u);
 
 #endif

@@ -38,6 +38,14 @@ int txn_begin(struct txn *t, const struct txn_options *opt, const char *state_pa
 		return -1;
 	int rc = journal_mark(&t->state, t->key, &t->mark, err);
 	close(lock);
+	if (rc == 0 && opt->ahead) {
+		struct verifier_spec spec = {opt->repo_path, opt->repo_fd, t->session.stage_path,
+					     &opt->cfg->limits};
+		verifier_start(&spec, &t->verifier);
+		struct publish_spec updater = {opt->cfg->git, opt->repo_path};
+		publish_start(&updater, &t->updater);
+	}
+	t->updater.spec = (struct publish_spec){opt->cfg->git, opt->repo_path};
 	return rc;
 }
 
@@ -154,9 +162,12 @@ static struct check_request *verify(struct txn *t, struct txn_ref *refs, size_t 
 		needed |= index[i] != SIZE_MAX && strcmp(refs[i].new_id, relay_zero_id) != 0;
 	if (!needed || check->count == 0)
 		return NULL;
-	struct verifier_spec spec = {t->opt.repo_path, t->opt.repo_fd, t->session.stage_path,
-				     &t->opt.cfg->limits};
-	if (verifier_run(&spec, check, &t->stop_signal, &err) == 0)
+	if (!t->verifier.running) {
+		struct verifier_spec spec = {t->opt.repo_path, t->opt.repo_fd,
+					     t->session.stage_path, &t->opt.cfg->limits};
+		verifier_start(&spec, &t->verifier);
+	}
+	if (verifier_ask(&t->verifier, check, &t->stop_signal, &err) == 0)
 		return check;
 	for (size_t i = 0; i < count; i++)
 		decide_refuse(&refs[i], REFUSAL_FAILED, "cannot be verified: %s", err.message);
@@ -183,8 +194,7 @@ static void publish(struct txn *t, struct txn_ref *refs, size_t count, bool atom
 			decide_refuse(&refs[i], REFUSAL_FAILED, "not published: %s", err.message);
 	} else if (n) {
 		strvec_free(&t->pending);
-		struct publish_spec spec = {t->opt.cfg->git, t->opt.repo_path};
-		t->published += publish_refs(&spec, refs, count, atomic);
+		t->published += publish_refs(&t->updater, refs, count, atomic);
 	}
 	free(entries);
 }
@@ -385,6 +395,8 @@ int txn_publish_run(struct txn *t, struct error *err)
 
 void txn_finish(struct txn *t)
 {
+	verifier_stop(&t->verifier);
+	publish_stop(&t->updater);
 	struct upper_scan scan;
 	struct error err = {""};
 	if (t->session.upper_fd >= 0 &&

@@ -19,7 +19,9 @@
 #include "common/relay.h"
 #include "txn/decide.h"
 #include "txn/journal.h"
+#include "txn/publish.h"
 #include "txn/session.h"
+#include "txn/verifier.h"
 
 struct txn_options {
 	const struct config *cfg;
@@ -30,6 +32,9 @@ struct txn_options {
 	/* serve refuses a push when git wrote anything outside it; run discards what is
 	 * neither an object nor a ref. */
 	bool strict;
+	/* Start the verifier and git update-ref with the session, so that their start costs
+	 * nothing when the push asks (serve); a run asks only once its command is done. */
+	bool ahead;
 };
 
 struct txn {
@@ -48,6 +53,8 @@ struct txn {
 	struct strvec discarded; /* what git wrote that was not published, for the audit */
 	bool deletes;		 /* git deleted existing objects (gc, repack, prune) */
 	struct audit_phases phases;
+	struct verifier verifier; /* started ahead of need (ahead), or not running */
+	struct updater updater;	  /* likewise; pid 0 when not running */
 };
 
 /* Open the state directory, sweep stale sessions, make this session, take the mark. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,12 +38,18 @@ static void first_error_line(const struct strbuf *text, char *out, size_t size)
 			*c = '?';
 }
 
-int verifier_run(const struct verifier_spec *spec, struct check_request *req, int *stop_signal,
-		 struct error *err)
+static int memfd(const char *name)
 {
-	char guard[PATH_MAX], guard_dir[PATH_MAX], line[256];
-	struct strbuf request = {0}, facts = {0}, errors = {0};
-	struct sandbox_result result;
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		die_errno("cannot make a memfd for the verifier");
+	return fd;
+}
+
+void verifier_start(const struct verifier_spec *spec, struct verifier *v)
+{
+	char guard[PATH_MAX], guard_dir[PATH_MAX];
+	int request[2];
 	verifier_guard_path(guard, sizeof(guard));
 	xsnprintf(guard_dir, sizeof(guard_dir), "%s", guard);
 	*strrchr(guard_dir, '/') = '\0';
@@ -50,6 +57,12 @@ int verifier_run(const struct verifier_spec *spec, struct check_request *req, in
 	if (strncmp(guard_dir, "/usr/", 5) != 0)
 		extra[1] = guard_dir;
 	char *argv[] = {guard, "check", (char *)spec->repo_path, (char *)spec->stage_path, NULL};
+	if (pipe2(request, O_CLOEXEC) != 0)
+		die_errno("cannot make a pipe for the verifier");
+	*v = (struct verifier){.request_fd = request[1],
+			       .out_fd = memfd("gitcage-check-facts"),
+			       .err_fd = memfd("gitcage-check-errors"),
+			       .running = true};
 	struct sandbox_spec sandbox = {
 	    .repo_path = spec->repo_path,
 	    .repo_fd = spec->repo_fd,
@@ -58,20 +71,68 @@ int verifier_run(const struct verifier_spec *spec, struct check_request *req, in
 	    .argv = argv,
 	    .envp = hygiene_sandbox_env(0, 0),
 	    .limits = spec->limits,
+	    .stdio = {request[0], v->out_fd, v->err_fd},
 	    .pass_fd = -1,
 	};
-	check_format_request(req, &request);
-	sandbox_capture(&sandbox, &request, &facts, &errors, &result);
-	*stop_signal = result.stop_signal;
-	int status = sandbox_exit_status(&result), rc;
+	sandbox_spawn(&sandbox, &v->child);
+	close(request[0]);
+}
+
+static void read_memfd(int fd, struct strbuf *out)
+{
+	char chunk[65536];
+	ssize_t n;
+	off_t offset = 0;
+	while (out->len < RELAY_MAX_BYTES && (n = pread(fd, chunk, sizeof(chunk), offset)) > 0) {
+		strbuf_add(out, chunk, (size_t)n);
+		offset += n;
+	}
+}
+
+/* The guard is gone: its exit status, its answer and its first error line. */
+static int finish(struct verifier *v, struct check_request *req, int *stop_signal,
+		  struct error *err)
+{
+	struct sandbox_result result;
+	struct strbuf facts = {0}, errors = {0};
+	char line[256];
+	sandbox_wait(&v->child, -1, NULL, NULL, &result);
+	v->running = false;
+	if (stop_signal)
+		*stop_signal = result.stop_signal;
+	int status = sandbox_exit_status(&result), rc = 0;
+	read_memfd(v->out_fd, &facts);
+	read_memfd(v->err_fd, &errors);
 	if (status != 0) {
 		first_error_line(&errors, line, sizeof(line));
 		rc = error_set(err, "the verifier failed (exit %d): %s", status, line);
-	} else {
+	} else if (req) {
 		rc = check_parse_facts(facts.data ? facts.data : "", facts.len, req, err);
 	}
-	strbuf_free(&request);
 	strbuf_free(&facts);
 	strbuf_free(&errors);
+	close(v->out_fd);
+	close(v->err_fd);
 	return rc;
+}
+
+int verifier_ask(struct verifier *v, struct check_request *req, int *stop_signal, struct error *err)
+{
+	struct strbuf request = {0};
+	check_format_request(req, &request);
+	/* The guard reads the whole request before it answers; a pipe that fills up only waits
+	 * for it to read. A guard that died takes the write with it (EPIPE), and says why. */
+	(void)write_all(v->request_fd, request.data, request.len);
+	close(v->request_fd);
+	strbuf_free(&request);
+	return finish(v, req, stop_signal, err);
+}
+
+void verifier_stop(struct verifier *v)
+{
+	struct error err;
+	if (!v->running)
+		return;
+	close(v->request_fd);
+	(void)finish(v, NULL, NULL, &err);
 }

@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "common/contract.h"
+#include "sandbox/sandbox.h"
 
 struct verifier_spec {
 	const char *repo_path;
@@ -18,9 +19,24 @@ struct verifier_spec {
 /* Where gitcage-guard is: next to this executable (a build tree), else the installed one. */
 void verifier_guard_path(char *out, size_t size);
 
-/* Ask the guard for the facts of req. Returns 0, or -1 with err (the guard failed, or was
- * stopped: *stop_signal then says by which signal). */
-int verifier_run(const struct verifier_spec *spec, struct check_request *req, int *stop_signal,
+/* A verifier started ahead of need, waiting for its request on a pipe: its sandbox, its exec
+ * and libgit2's start happen while git still receives the push. */
+struct verifier {
+	struct sandbox_child child;
+	int request_fd; /* the write end of its stdin */
+	int out_fd;	/* memfds: no pipe to fill up, whatever the answer's size */
+	int err_fd;
+	bool running;
+};
+
+void verifier_start(const struct verifier_spec *spec, struct verifier *v);
+
+/* Ask a started verifier for the facts of req; it answers once, and is gone after. Returns 0,
+ * or -1 with err (the guard failed, or was stopped: *stop_signal then says by which signal). */
+int verifier_ask(struct verifier *v, struct check_request *req, int *stop_signal,
 		 struct error *err);
+
+/* Let a verifier that was never asked go (an empty request: it exits at once). */
+void verifier_stop(struct verifier *v);
 
 #endif

@@ -75,11 +75,11 @@ expect_repository_unchanged() {
 	GIT_SSH_COMMAND=$(sshd_git_ssh_command alice) git -C "$WORK" push -q origin main \
 		>/dev/null 2>&1 &
 	local client=$! i
-	for ((i = 0; i < 100; i++)); do
-		pgrep -f "serve alice" >/dev/null && break
+	for ((i = 0; i < 600; i++)); do
+		pgrep -f "gitcage --config $CONF serve alice" >/dev/null && break
 		sleep 0.05
 	done
-	pgrep -f "serve alice" >/dev/null || flunk "the push never reached gitcage"
+	pgrep -f "gitcage --config $CONF serve alice" >/dev/null || flunk "the push never reached gitcage"
 	sleep 0.2
 	pkill -KILL -P "$client" || true
 	kill -KILL "$client" 2>/dev/null || true
@@ -89,10 +89,10 @@ expect_repository_unchanged() {
 	# Whether git saw the commands or only the hang-up, no ref may have moved.
 	grep -q '"refs":\[\]' "$AUDIT" || flunk "$(cat "$AUDIT")"
 	for ((i = 0; i < 50; i++)); do
-		pgrep -f "serve alice" >/dev/null || break
+		pgrep -f "gitcage --config $CONF serve alice" >/dev/null || break
 		sleep 0.1
 	done
-	! pgrep -f "serve alice" >/dev/null || flunk "gitcage outlived its client"
+	! pgrep -f "gitcage --config $CONF serve alice" >/dev/null || flunk "gitcage outlived its client"
 }
 
 @test "a full disk (the filesize limit) fails the push and stores nothing" {
