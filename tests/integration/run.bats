@@ -79,3 +79,32 @@ in_repo() {
 	[ "$status" -ne 0 ] || flunk "update-ref worked on a read-only repository"
 	[ "$(git -C "$REPO" rev-parse "$BRANCH")" = "$old" ] || flunk "the branch moved"
 }
+
+repo_state() {
+	(cd "$REPO" && find . -printf '%y %m %p\n' | sort &&
+		find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+
+@test "with --writable: git gc is refused, and the repository is byte for byte as it was" {
+	local before
+	before=$(repo_state)
+	in_repo --writable git gc --prune=now -q
+	exit_status_is 125
+	[[ $stderr == *"deleted existing objects (gc, repack or prune?)"* ]] || flunk "$(ran)" "$stderr"
+	[ "$(repo_state)" = "$before" ] || flunk "the repository changed"
+}
+
+@test "with --writable: a fetch from a bundle publishes its refs; FETCH_HEAD is not" {
+	local other tip
+	other=$(make_bare_repo other.git)
+	add_commits "$other" 2
+	tip=$(git -C "$other" rev-parse HEAD)
+	git -C "$other" bundle create -q "$REPO/incoming.bundle" HEAD "$BRANCH" 2>/dev/null
+	in_repo --writable git fetch -q ./incoming.bundle "+$BRANCH:refs/heads/fetched"
+	exit_status_is 0
+	[[ $stderr == *"not published: FETCH_HEAD"* ]] || flunk "no word on FETCH_HEAD: $stderr"
+	[ "$(git -C "$REPO" rev-parse refs/heads/fetched)" = "$tip" ] || flunk "not published: $stderr"
+	[ ! -e "$REPO/FETCH_HEAD" ] || flunk "FETCH_HEAD was published"
+	run git -C "$REPO" fsck --strict
+	exit_status_is 0
+}
