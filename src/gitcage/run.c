@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/audit.h"
@@ -174,6 +175,13 @@ int verb_run(const struct global_options *options, int argc, char **argv)
 		repo_fd = open(repo_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (repo_fd < 0)
 			die_errno("run: %s", repo_path);
+		/* Only a bare repository's objects and refs can be published. */
+		struct stat objects, refs;
+		if (run.writable && (fstatat(repo_fd, "objects", &objects, AT_SYMLINK_NOFOLLOW) != 0 ||
+				     fstatat(repo_fd, "refs", &refs, AT_SYMLINK_NOFOLLOW) != 0 ||
+				     !S_ISDIR(objects.st_mode) || !S_ISDIR(refs.st_mode)))
+			die("run: --writable needs a bare repository: %s has no objects/ and refs/",
+			    repo_path);
 	}
 	struct sandbox_spec spec = {
 	    .repo_path = repo_path,

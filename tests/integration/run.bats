@@ -108,3 +108,10 @@ repo_state() {
 	run git -C "$REPO" fsck --strict
 	exit_status_is 0
 }
+
+@test "with --writable, a directory that is not a bare repository is refused at once" {
+	mkdir "$BATS_TEST_TMPDIR/plain"
+	run --separate-stderr cage --repo "$BATS_TEST_TMPDIR/plain" --writable -- true
+	exit_status_is 125
+	[[ $stderr == *"--writable needs a bare repository"* ]] || flunk "$(ran)" "$stderr"
+}
