@@ -48,6 +48,7 @@ struct txn {
 	struct txn_ref *refs;  /* every ref update asked for, with its fate */
 	size_t ref_count, ref_cap;
 	size_t published;
+	unsigned requests; /* relay requests so far */
 	int stop_signal;	 /* a nested wait saw SIGTERM, SIGHUP or SIGINT */
 	char refusal[1024];	 /* why the whole session was refused, or "" */
 	struct strvec discarded; /* what git wrote that was not published, for the audit */
