@@ -8,6 +8,8 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib/gitcage
 HOOKSDIR    ?= $(LIBDIR)/hooks
 MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/gitcage
+DATADIR     ?= $(PREFIX)/share/gitcage
 SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 
@@ -72,14 +74,16 @@ UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROBE       := $(BUILD)/tests/probe
 
-.PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
+.PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan \
+	dist deb check-package
 # The hooks, as installed: the relay, and beside it, for repo-hooks = yes, chain/ with the
 # relay again and the scripts that run the repository's own hooks.
 HOOK_SCRIPTS := $(wildcard hooks/*)
 HOOKS        := $(BUILD)/hooks/proc-receive \
 		$(addprefix $(BUILD)/hooks/chain/,proc-receive $(notdir $(HOOK_SCRIPTS)))
 
-all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS)
+all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS) $(BUILD)/gitcage.conf \
+	$(BUILD)/sshd_config.gitcage $(BUILD)/authorized_keys.example
 
 # The install paths are compiled in (the hooks, the guard, the config): a stamp that changes
 # with them rebuilds everything, so `make install PREFIX=/usr` after `make` is not stale.
@@ -189,20 +193,69 @@ bench: deps
 	bench/run
 	bench/push
 
+# The example config and the sshd drop-in name the installed paths: they are written from
+# config/ with this build's paths in place of the source defaults (/usr/local, /etc).
+INSTALLED_PATHS := -e 's|/usr/local/lib/gitcage|$(LIBDIR)|g' \
+	-e 's|/usr/local/bin/gitcage|$(BINDIR)/gitcage|g' -e 's|/etc/gitcage|$(SYSCONFDIR)/gitcage|g'
+$(BUILD)/gitcage.conf: config/gitcage.conf $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+$(BUILD)/sshd_config.gitcage: config/sshd_config.gitcage $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+$(BUILD)/authorized_keys.example: config/authorized_keys.example $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+
+# Files under $(SYSCONFDIR) belong to the admin once they exist: never overwritten. The sshd
+# drop-in is all comments until the admin enables it (README, "Setting up a server").
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR)/chain $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR)/chain $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)/apparmor
 	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
 	install -m 0755 $(BUILD)/gitcage-guard $(DESTDIR)$(LIBDIR)/gitcage-guard
 	install -m 0755 $(BUILD)/hooks/proc-receive $(DESTDIR)$(HOOKSDIR)/
 	install -m 0755 $(BUILD)/hooks/chain/* $(DESTDIR)$(HOOKSDIR)/chain/
 	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1
-	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage
+	install -m 0644 man/gitcage.conf.5 $(DESTDIR)$(MANDIR)/man5/gitcage.conf.5
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 $(BUILD)/gitcage.conf $(BUILD)/sshd_config.gitcage \
+		$(BUILD)/authorized_keys.example $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 packaging/apparmor/gitcage $(DESTDIR)$(DATADIR)/apparmor/gitcage
+	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage $(DESTDIR)$(SYSCONFDIR)/gitcage/keys \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d
 	[ -e $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf ] || \
-		install -m 0644 config/gitcage.conf $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf
+		install -m 0644 $(BUILD)/gitcage.conf $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/gitcage.conf ] || \
+		install -m 0644 $(BUILD)/sshd_config.gitcage \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/gitcage.conf
 
+# The admin's files under $(SYSCONFDIR) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/gitcage $(DESTDIR)$(MANDIR)/man1/gitcage.1
-	rm -rf $(DESTDIR)$(LIBDIR)
+	rm -f $(DESTDIR)$(BINDIR)/gitcage $(DESTDIR)$(MANDIR)/man1/gitcage.1 \
+		$(DESTDIR)$(MANDIR)/man5/gitcage.conf.5
+	rm -rf $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+
+# make dist: gitcage-VERSION.tar.gz of the files git tracks, as they are in the work tree
+# (so an uncommitted change is in it), with owners, order and times fixed: the same tree gives
+# the same bytes. It is the orig tarball of the Debian package and the RPM's Source0.
+DIST        := gitcage-$(VERSION)
+DIST_TARBALL = $(BUILD)/$(DIST).tar.gz
+dist:
+	@mkdir -p $(BUILD)
+	$(Q)git ls-files -z | tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct) --transform 's|^|$(DIST)/|' -cf - | \
+		gzip -n9 > $(DIST_TARBALL).tmp && mv $(DIST_TARBALL).tmp $(DIST_TARBALL)
+	@echo "  DIST    $(DIST_TARBALL)"
+
+# make deb: the Debian source and binary packages in $(BUILD)/deb, from make dist's tarball
+# (3.0 (quilt): the tarball is the orig, packaging/debian the debian/ directory), then
+# lintian. Needs the packages of tools/install-deps --packaging.
+DEB_DIR := $(BUILD)/deb
+deb: dist
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	cp $(DIST_TARBALL) $(DEB_DIR)/gitcage_$(VERSION).orig.tar.gz
+	tar -C $(DEB_DIR) -xzf $(DIST_TARBALL)
+	cp -a packaging/debian $(DEB_DIR)/$(DIST)/debian
+	cd $(DEB_DIR)/$(DIST) && dpkg-buildpackage -us -uc
+	lintian --fail-on error,warning --info $(DEB_DIR)/gitcage_$(VERSION)-*.changes
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c

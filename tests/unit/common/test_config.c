@@ -949,7 +949,11 @@ static void test_example_config_parses(void **state)
 	close(fd);
 	assert_errors(&f->errors, NULL, 0);
 	assert_int_equal(count, 0);
-	assert_string_equal(f->cfg.repositories, "/srv/git");
+	assert_string_equal(f->cfg.repositories, "/srv/git/repositories");
+	/* The example's one other setting: the key directory make install and the package make. */
+	assert_string_equal(f->cfg.keys, "/etc/gitcage/keys");
+	free(f->cfg.keys);
+	f->cfg.keys = NULL;
 	assert_server_defaults(&f->cfg);
 	assert_default_limits(&f->cfg.limits);
 }
