@@ -25,11 +25,12 @@ WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 # it twice is an error under -Werror.
 FORTIFY     := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 HARDEN      := -fstack-protector-strong $(FORTIFY) -fPIE
-CPPFLAGS    += -D_GNU_SOURCE -Isrc -I$(BUILD) \
+# Ours, then the distribution's: `make CPPFLAGS=...` replaces CPPFLAGS, never these.
+ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc -I$(BUILD) \
 	       -DGITCAGE_VERSION='"$(VERSION)"' \
 	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
 	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"' \
-	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"'
+	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"' $(CPPFLAGS)
 DEPFLAGS    := -MMD -MP
 LDFLAGS     ?=
 ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -99,12 +100,12 @@ FORCE:
 $(BUILD)/obj/guard/%.o: src/guard/%.c $(BUILD)/paths.stamp
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(TXN_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -138,7 +139,7 @@ $(BUILD)/hooks/chain/proc-receive: $(BUILD)/relay-hook
 $(BUILD)/seccomp-gen: src/sandbox/seccomp_gen.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SECCOMP_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SECCOMP_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
 
 $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
 	@echo "  GEN     $@"
@@ -149,19 +150,19 @@ $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
 $(BUILD)/tests/guard/test_%: tests/unit/guard/test_%.c $(BUILD)/libguard.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libguard.a $(RUN_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgitcage.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
 
 $(PROBE): tests/security/probe.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
 
 tests: all $(UNIT_BINS) $(PROBE)
 
@@ -263,4 +264,6 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The packaging tree in $(BUILD)/deb has dependency files of its own build, and directories
+# named *.d (sshd_config.d).
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
