@@ -96,7 +96,7 @@ static const struct key_spec limits_keys[] = {
 };
 
 static const struct key_spec group_keys[] = {
-    KEY("members", VALUE_PRINCIPALS, struct group, members),
+    KEY("members", VALUE_PRINCIPALS, struct config_group, members),
 };
 
 static const struct key_spec repo_keys[] = {
@@ -516,7 +516,8 @@ static void open_group(struct config_parser *p, const char *name)
 		}
 	}
 	cfg->groups = append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
-	cfg->groups[cfg->group_count] = (struct group){.name = xstrdup(name), .line = p->line};
+	cfg->groups[cfg->group_count] =
+	    (struct config_group){.name = xstrdup(name), .line = p->line};
 	p->schema->index = cfg->group_count++;
 	p->schema->section = SECTION_GROUP;
 }

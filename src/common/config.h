@@ -30,7 +30,7 @@ struct limits {
 	unsigned long long tmp;	      /* bytes of the sandbox's private /tmp */
 };
 
-struct group {
+struct config_group {
 	char *name;
 	struct words members; /* users; may also name other @groups */
 	int line;
@@ -63,7 +63,7 @@ struct config {
 	/* [limits] */
 	struct limits limits;
 	/* [group NAME] */
-	struct group *groups;
+	struct config_group *groups;
 	size_t group_count;
 	/* [repo PATH] */
 	struct repo_rule *repos;

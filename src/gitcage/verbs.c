@@ -3,7 +3,6 @@
 #include "gitcage/verbs.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -22,16 +21,4 @@ void verbs_load_config(const struct global_options *options, int optional, struc
 	config_errors_free(&errors);
 	config_free(cfg);
 	exit(EXIT_GITCAGE);
-}
-
-int verb_check_config(const struct global_options *options, int argc, char **argv)
-{
-	struct config cfg;
-	(void)argv;
-	if (argc != 1)
-		die("usage: gitcage [--config FILE] check-config");
-	verbs_load_config(options, 0, &cfg);
-	printf("%s: ok\n", options->config_path);
-	config_free(&cfg);
-	return 0;
 }

@@ -144,6 +144,21 @@ control_unless_kernel_refuses() {
 	expect_escaped
 }
 
+# in_namespaces SETUP COMMAND [ARG...]: SETUP (sh) runs as root of a new user and mount
+# namespace, where it may mount over what a test must hide or show of the host; COMMAND then
+# runs in a user namespace nested inside, as the test user again (gitcage refuses root). There,
+# files of every other owner, root's included, appear owned by nobody (65534).
+in_namespaces() {
+	local setup=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --user --map-root-user --mount sh -c "$setup"'
+		uid=$0 gid=$1
+		shift
+		exec unshare --user --map-user="$uid" --map-group="$gid" -- "$@"' \
+		"$(id -u)" "$(id -g)" "$@"
+}
+
 # exit_status_is N: the last run's exit status.
 exit_status_is() {
 	[ "$status" -eq "$1" ] || flunk "expected exit $1; got $(ran)"
