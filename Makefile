@@ -39,7 +39,7 @@ ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # the build with pkg-config's own message.
 pkg = $(or $(shell $(PKG_CONFIG) $(1) $(2) || echo PKG_CONFIG_FAILED),)
 check-pkg = $(if $(findstring PKG_CONFIG_FAILED,$(1)),$(error pkg-config could not find $(2): run tools/install-deps),$(1))
-RUN_PKGS    := inih libcap
+RUN_PKGS    := inih libcap nettle
 RUN_CFLAGS  := $(call check-pkg,$(call pkg,--cflags,$(RUN_PKGS)),$(RUN_PKGS))
 RUN_LIBS    := $(call check-pkg,$(call pkg,--libs,$(RUN_PKGS)),$(RUN_PKGS))
 GIT2_CFLAGS := $(call check-pkg,$(call pkg,--cflags,libgit2),libgit2)

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 /* The most keys any one section has (for duplicate detection). */
-#define SECTION_MAX_KEYS 16
+#define SECTION_MAX_KEYS 32
 
 static const struct limits default_limits = {
     .timeout = 3600,
@@ -76,6 +76,7 @@ static const struct key_spec server_keys[] = {
     KEY("repositories", VALUE_PATH, struct config, repositories),
     KEY("git", VALUE_PATH, struct config, git),
     KEY("audit", VALUE_AUDIT, struct config, audit),
+    KEY("audit-required", VALUE_BOOL, struct config, audit_required),
     KEY("keys", VALUE_PATH, struct config, keys),
     KEY("hooks", VALUE_PATH, struct config, hooks),
     KEY("state", VALUE_PATH, struct config, state),

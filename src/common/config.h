@@ -50,13 +50,14 @@ struct repo_rule {
 struct config {
 	const char *file; /* the name errors are reported with */
 	/* [server] */
-	char *repositories;   /* required by serve; absolute */
-	char *git;	      /* default /usr/bin/git */
-	char *audit;	      /* "syslog" (default), or an absolute file path */
-	char *keys;	      /* directory of USER.pub files, for `gitcage keys` */
-	char *hooks;	      /* trusted hooks directory; default: the installed one */
-	char *state;	      /* sessions, locks, journals; NULL: <repositories>/.gitcage */
-	struct words protect; /* server-wide defaults for [repo] */
+	char *repositories;		  /* required by serve; absolute */
+	char *git;			  /* default /usr/bin/git */
+	char *audit;			  /* "syslog" (default), or an absolute file path */
+	int audit_required;		  /* refuse a call whose record cannot be written */
+	char *keys;			  /* directory of USER.pub files, for `gitcage keys` */
+	char *hooks;			  /* trusted hooks directory; default: the installed one */
+	char *state;			  /* sessions, locks, journals; NULL: <repositories>/.gitcage */
+	struct words protect;		  /* server-wide defaults for [repo] */
 	unsigned long long max_blob_size; /* 0 = no limit */
 	int repo_hooks;			  /* 0 or 1 */
 	char *notify;

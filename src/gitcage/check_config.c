@@ -13,12 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/audit.h"
 #include "common/util.h"
 #include "gitcage/verbs.h"
 
-/* glibc's syslog(3) writes to this socket; without it every record is dropped in silence. */
-#define SYSLOG_SOCKET "/dev/log"
-#define MAX_GROUPS    256
+#define MAX_GROUPS 256
 
 /* Hooks git runs on a push: a missing one would leave its part of the policy unenforced. */
 static const char *const trusted_hooks[] = {"pre-receive", "update", "post-receive", "post-update"};
@@ -202,11 +201,11 @@ static void check_audit(struct checker *c, const struct config *cfg)
 		check_audit_file(c, cfg->audit);
 		return;
 	}
-	if (stat(SYSLOG_SOCKET, &st) != 0 || !S_ISSOCK(st.st_mode))
+	if (stat(AUDIT_SYSLOG_SOCKET, &st) != 0 || !S_ISSOCK(st.st_mode))
 		report(c, false,
 		       "audit = syslog, but %s is not a socket here: every record would be lost "
 		       "(set audit = FILE, or start a syslog daemon or journald)",
-		       SYSLOG_SOCKET);
+		       AUDIT_SYSLOG_SOCKET);
 }
 
 /* Whose access is checked: the caller, or as root (an admin's sudo) the owner of the

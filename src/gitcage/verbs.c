@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "common/audit.h"
 #include "common/util.h"
 
 void verbs_load_config(const struct global_options *options, int optional, struct config *cfg)
@@ -21,4 +22,13 @@ void verbs_load_config(const struct global_options *options, int optional, struc
 	config_errors_free(&errors);
 	config_free(cfg);
 	exit(EXIT_GITCAGE);
+}
+
+void verbs_require_audit(const struct config *cfg)
+{
+	/* Before anything runs: a call that must leave a record must not start without one. The
+	 * line reaches the client and names no server path; check-config tells the admin why. */
+	if (cfg->audit_required && audit_check(cfg->audit) != 0)
+		die("this server cannot record this call in its audit log, and it requires one: "
+		    "try again later");
 }
