@@ -335,14 +335,17 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 					    .key = audit_read_key(hygiene_getenv("SSH_USER_AUTH")),
 					    .client = hygiene_getenv("SSH_CONNECTION")};
 	verbs_load_config(options, 0, &serve.cfg);
+	verbs_require_audit(&serve.cfg);
 	open_root(&serve);
 	const char *command = hygiene_getenv("SSH_ORIGINAL_COMMAND");
 	serve.audit.service = "login";
 	if (!command || !*command)
 		return list_repositories(&serve);
-	serve.audit.service = "unknown";
-	if (request_parse(command, &request, &err) != 0)
+	if (request_parse(command, &request, &err) != 0) {
+		serve.audit.service = request_describe_refused(command, &request);
+		serve.audit.repo = request.path[0] ? request.path : NULL;
 		refuse(&serve, err.message, err.message);
+	}
 	serve.audit.service = request_service_name(request.service);
 	serve.audit.repo = request.path;
 	char not_found[PATH_MAX + 64];
