@@ -165,7 +165,8 @@ int audit_write(const char *destination, const struct audit_record *record)
 	}
 	if (len >= 0 && write_line(destination, line, len) == 0)
 		return 0;
-	/* The client reads this line: it names no server path. */
-	warn_line("warning: this server could not record this call in its audit log");
+	/* The client reads this line as it is (no "fatal: " prefix: the call goes on), and it
+	 * names no server path. */
+	fputs("warning: this server could not record this call in its audit log\n", stderr);
 	return -1;
 }

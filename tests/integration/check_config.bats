@@ -10,7 +10,6 @@ setup() {
 	require_unprivileged
 	require_built
 	T=$BATS_TEST_TMPDIR
-	export T
 	mkdir -p "$T/repositories" "$T/keys" "$T/log" "$T/hooks"
 	cp "$GITCAGE_ROOT"/hooks/* "$T/hooks/"
 	chmod 755 "$T/repositories" "$T/keys" "$T/log" "$T/hooks"
@@ -160,22 +159,15 @@ expect_error() {
 	expect_error "[server] audit $AUDIT is not a regular file"
 }
 
-# The two syslog tests see a /dev of their own: an empty tmpfs with /dev/null, and in the
-# control a real unix socket at /dev/log (made with perl-base's Socket), whatever the host has.
-private_dev='set -e
-	dev=$(mktemp -d "$T/dev.XXXXXX")
-	mount -t tmpfs tmpfs "$dev"
-	touch "$dev/null"
-	mount --bind /dev/null "$dev/null"
-	if [ -n "${SOCKET:-}" ]; then touch "$dev/log"; mount --bind "$SOCKET" "$dev/log"; fi
-	mount --rbind "$dev" /dev'
-
+# The two syslog tests see a /dev of their own (private_dev_script), with, in the control, a
+# unix socket at /dev/log (made with perl-base's Socket), whatever the host has.
 @test "check-config: audit = syslog without /dev/log warns" {
 	AUDIT=syslog
 	GIT_PATH=$T/git # the host's git appears owned by nobody in the namespace
 	printf '#!/bin/sh\n' >"$GIT_PATH" && chmod 755 "$GIT_PATH"
 	write_conf
-	run in_namespaces "$private_dev" "$GITCAGE" --config "$CONF" check-config
+	mkdir "$T/dev"
+	run in_namespaces "$(private_dev_script "$T/dev")" "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 0
 	[[ $output == *"$CONF: warning: audit = syslog, but /dev/log is not a socket here"* ]] ||
 		flunk "no warning: $(ran)"
@@ -191,8 +183,9 @@ private_dev='set -e
 	perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
 		bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"' "$SOCKET"
 	[ -S "$SOCKET" ] || flunk "no socket at $SOCKET"
-	export SOCKET
-	run in_namespaces "$private_dev" "$GITCAGE" --config "$CONF" check-config
+	mkdir "$T/dev"
+	run in_namespaces "$(private_dev_script "$T/dev" "$SOCKET")" "$GITCAGE" --config "$CONF" \
+		check-config
 	exit_status_is 0
 	[ "$output" = "$CONF: ok" ] || flunk "expected only ok: $(ran)"
 }

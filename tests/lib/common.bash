@@ -159,6 +159,21 @@ in_namespaces() {
 		"$(id -u)" "$(id -g)" "$@"
 }
 
+# private_dev_script DIR [SOCKET]: a sh script for in_namespaces that gives the namespace a /dev
+# of its own, whatever the host has at /dev/log: a tmpfs at DIR (which must exist) with the
+# host's null, zero, full, random, urandom and tty bound in, and with SOCKET, that unix socket
+# as /dev/log.
+private_dev_script() {
+	local dir=$1 socket=${2:-}
+	printf 'set -e\nmount -t tmpfs tmpfs %s\n' "$dir"
+	printf 'for node in null zero full random urandom tty; do\n'
+	printf '\ttouch %s/$node\n\tmount --bind /dev/$node %s/$node\ndone\n' "$dir" "$dir"
+	if [ -n "$socket" ]; then
+		printf 'touch %s/log\nmount --bind %s %s/log\n' "$dir" "$socket" "$dir"
+	fi
+	printf 'mount --rbind %s /dev\n' "$dir"
+}
+
 # exit_status_is N: the last run's exit status.
 exit_status_is() {
 	[ "$status" -eq "$1" ] || flunk "expected exit $1; got $(ran)"
