@@ -64,7 +64,8 @@ int audit_write(const char *destination, const struct audit_record *record);
 int audit_check(const char *destination);
 
 /* The fingerprint of the key sshd accepted, from the SSH_USER_AUTH file (ExposeAuthInfo yes):
- * "SHA256:...". Returns a static string, or NULL. Defined in ssh_auth.c. */
+ * "SHA256:...". Returns a static string, or NULL. Only gitcage reads sshd's files: defined in
+ * src/gitcage/ssh_auth.c, so that nettle is linked into gitcage alone. */
 const char *audit_read_key(const char *user_auth_path);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* What sshd tells gitcage about a login: the key it accepted, as sshd logs it. A file of its
- * own, so that only gitcage links nettle: the guard gets the fingerprint on its command line. */
-#ifndef GITCAGE_SSH_AUTH_H
-#define GITCAGE_SSH_AUTH_H
+/* What sshd tells gitcage about a login: the key it accepted, as sshd logs it. In src/gitcage,
+ * so that only gitcage links nettle: the guard and the hook get the fingerprint from gitcage. */
+#ifndef GITCAGE_GITCAGE_SSH_AUTH_H
+#define GITCAGE_GITCAGE_SSH_AUTH_H
 
 #include <stddef.h>
 

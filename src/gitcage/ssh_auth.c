@@ -3,7 +3,7 @@
  * Measured on this machine (hyperfine, median of 1500 starts of a program that hashes one
  * key): no library 0.92 ms, nettle 1.11 ms, libgcrypt 1.38 ms, OpenSSL's libcrypto 7.71 ms.
  * nettle costs 0.2 ms on every serve call, so it is linked plainly, not loaded on demand. */
-#include "common/ssh_auth.h"
+#include "gitcage/ssh_auth.h"
 
 #include <nettle/base64.h>
 #include <nettle/sha2.h>

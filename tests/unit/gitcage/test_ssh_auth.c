@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/common/ssh_auth.c: the fingerprint sshd logs, from SSH_USER_AUTH. */
+/* Unit tests for src/gitcage/ssh_auth.c: the fingerprint sshd logs, from SSH_USER_AUTH. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "common/ssh_auth.h"
+#include "gitcage/ssh_auth.h"
 
 /* A key made with ssh-keygen -t ed25519; `ssh-keygen -lf` printed its fingerprint. */
 #define BLOB	    "AAAAC3NzaC1lZDI1NTE5AAAAIEbTrWnc8FKZ0L3AYmNMsFaJlp8eExcRmHInHZtlhHLe"
