@@ -17,10 +17,17 @@
 #include "common/util.h"
 #include "gitcage/verbs.h"
 
+#ifndef GITCAGE_HOOKS_DIR
+#define GITCAGE_HOOKS_DIR "/usr/local/lib/gitcage/hooks"
+#endif
 #define MAX_GROUPS 256
 
-/* Hooks git runs on a push: a missing one would leave its part of the policy unenforced. */
-static const char *const trusted_hooks[] = {"pre-receive", "update", "post-receive", "post-update"};
+/* What git runs on a push: the relay (proc-receive) and, for repo-hooks = yes, chain/ with the
+ * relay again and the scripts that run the repository's own hooks. A missing one refuses the
+ * push or leaves its part of the policy unenforced. */
+static const char *const trusted_hooks[] = {"proc-receive", "chain/proc-receive",
+					    "chain/pre-receive", "chain/post-receive",
+					    "chain/post-update"};
 
 struct checker {
 	const char *file; /* the config file, that every line starts with */
@@ -133,17 +140,21 @@ static void check_git(struct checker *c, const struct config *cfg)
 		report(c, true, "%s %s cannot be executed by the service account", what, cfg->git);
 }
 
-/* serve refuses every push with a policy when the hooks are missing. */
+/* serve refuses every push when the hooks are missing. The default names the installed hooks,
+ * or in a build tree those beside gitcage, as serve finds them. */
 static void check_hooks(struct checker *c, const struct config *cfg)
 {
 	struct stat st;
-	char path[PATH_MAX];
+	char hooks[PATH_MAX], path[PATH_MAX];
 	const char *what = "[server] hooks";
-	if (!exists_as(c, what, cfg->hooks, S_IFDIR, &st) ||
-	    !owner_and_mode_safe(c, what, cfg->hooks, &st))
+	if (strcmp(cfg->hooks, GITCAGE_HOOKS_DIR) == 0)
+		path_beside_self("hooks", GITCAGE_HOOKS_DIR, hooks, sizeof(hooks));
+	else
+		xsnprintf(hooks, sizeof(hooks), "%s", cfg->hooks);
+	if (!exists_as(c, what, hooks, S_IFDIR, &st) || !owner_and_mode_safe(c, what, hooks, &st))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(trusted_hooks); i++) {
-		xsnprintf(path, sizeof(path), "%s/%s", cfg->hooks, trusted_hooks[i]);
+		xsnprintf(path, sizeof(path), "%s/%s", hooks, trusted_hooks[i]);
 		if (!exists_as(c, "the hook", path, S_IFREG, &st) ||
 		    !owner_and_mode_safe(c, "the hook", path, &st))
 			continue;

@@ -10,8 +10,8 @@ setup() {
 	require_unprivileged
 	require_built
 	T=$BATS_TEST_TMPDIR
-	mkdir -p "$T/repositories" "$T/keys" "$T/log" "$T/hooks"
-	cp "$GITCAGE_ROOT"/hooks/* "$T/hooks/"
+	mkdir -p "$T/repositories" "$T/keys" "$T/log"
+	cp -r "$(dirname "$GITCAGE")/hooks" "$T/hooks" # as built: the relay, and chain/
 	chmod 755 "$T/repositories" "$T/keys" "$T/log" "$T/hooks"
 	GIT_PATH=/usr/bin/git
 	REPOSITORIES=$T/repositories
@@ -104,15 +104,21 @@ expect_error() {
 }
 
 @test "check-config: a hook missing" {
-	rm "$HOOKS/update"
+	rm "$HOOKS/chain/pre-receive"
 	check_config
-	expect_error "the hook $HOOKS/update: No such file or directory"
+	expect_error "the hook $HOOKS/chain/pre-receive: No such file or directory"
 }
 
 @test "check-config: a hook writable by others" {
-	chmod 777 "$HOOKS/pre-receive"
+	chmod 777 "$HOOKS/proc-receive"
 	check_config
-	expect_error "the hook $HOOKS/pre-receive can be written by others (mode 0777)"
+	expect_error "the hook $HOOKS/proc-receive can be written by others (mode 0777)"
+}
+
+@test "check-config: a hook the service account cannot execute" {
+	chmod 644 "$HOOKS/chain/proc-receive"
+	check_config
+	expect_error "the hook $HOOKS/chain/proc-receive cannot be executed by the service account"
 }
 
 @test "check-config: hooks directory writable by others" {
