@@ -36,6 +36,15 @@ struct config_group {
 	int line;
 };
 
+/* Git features gitcage.conf may turn on; each becomes a trusted -c setting (gitcmd.c). */
+struct git_features {
+	int allow_filter;	  /* partial clone: uploadpack.allowFilter */
+	int push_options;	  /* git push -o: receive.advertisePushOptions */
+	int archive_unreachable;  /* git archive --remote of any commit:
+				     uploadArchive.allowUnreachable */
+	struct words fsck_ignore; /* fsck message ids receive-pack ignores: receive.fsck.<id> */
+};
+
 struct repo_rule {
 	char *path; /* as written in [repo PATH], relative to repositories; may be a glob */
 	struct words read;
@@ -44,23 +53,26 @@ struct repo_rule {
 	unsigned long long max_blob_size; /* 0 = inherit the [server] default */
 	int repo_hooks;			  /* -1 = inherit, 0 = no, 1 = yes */
 	char *notify;			  /* NULL = inherit */
+	struct git_features features;	  /* -1 and an empty list = inherit */
 	int line;
 };
 
 struct config {
 	const char *file; /* the name errors are reported with */
 	/* [server] */
-	char *repositories;		  /* required by serve; absolute */
-	char *git;			  /* default /usr/bin/git */
-	char *audit;			  /* "syslog" (default), or an absolute file path */
-	int audit_required;		  /* refuse a call whose record cannot be written */
-	char *keys;			  /* directory of USER.pub files, for `gitcage keys` */
-	char *hooks;			  /* trusted hooks directory; default: the installed one */
-	char *state;			  /* sessions, locks, journals; NULL: <repositories>/.gitcage */
-	struct words protect;		  /* server-wide defaults for [repo] */
+	char *repositories;   /* required by serve; absolute */
+	char *git;	      /* default /usr/bin/git */
+	char *audit;	      /* "syslog" (default), or an absolute file path */
+	int audit_required;   /* refuse a call whose record cannot be written */
+	char *keys;	      /* directory of USER.pub files, for `gitcage keys` */
+	char *hooks;	      /* trusted hooks directory; default: the installed one */
+	char *state;	      /* sessions, locks, journals; NULL: <repositories>/.gitcage */
+	struct words protect; /* server-wide defaults for [repo] */
 	unsigned long long max_blob_size; /* 0 = no limit */
 	int repo_hooks;			  /* 0 or 1 */
 	char *notify;
+	struct git_features features; /* defaults for [repo]: each 0 (off) */
+	char *push_cert_seed; /* a file with receive.certNonceSeed: signed pushes; NULL = off */
 	/* [limits] */
 	struct limits limits;
 	/* [group NAME] */
