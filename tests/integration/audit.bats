@@ -3,6 +3,8 @@
 # The audit record over a real sshd with real git clients: the key as sshd logs it, what the
 # client sees when the record cannot be written, audit-required, and Git LFS's commands.
 
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets stderr and stderr_lines
+
 load ../lib/common
 load ../lib/sshd
 
@@ -20,7 +22,7 @@ write_conf() {
 		echo "[server]"
 		printf '%s\n' "$@"
 		echo "repositories = $ROOT"
-		echo "hooks = $GITCAGE_ROOT/hooks"
+		echo "hooks = $(dirname "$GITCAGE")/hooks"
 		printf '[limits]\ntimeout = 60\n[repo demo.git]\nread = alice\nwrite = alice\n'
 	} >"$CONF"
 	chmod 600 "$CONF"

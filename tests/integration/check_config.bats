@@ -4,6 +4,8 @@
 # the hooks, the key directory and the audit target, each with safe owners and modes, and
 # syslog's socket. Each test starts from a config that passes and breaks one thing.
 
+# shellcheck disable=SC2030,SC2031 # each test changes the variables setup made, in its own subshell
+
 load ../lib/common
 
 setup() {

@@ -167,6 +167,7 @@ private_dev_script() {
 	local dir=$1 socket=${2:-}
 	printf 'set -e\nmount -t tmpfs tmpfs %s\n' "$dir"
 	printf 'for node in null zero full random urandom tty; do\n'
+	# shellcheck disable=SC2016 # $node is the script's own variable
 	printf '\ttouch %s/$node\n\tmount --bind /dev/$node %s/$node\ndone\n' "$dir" "$dir"
 	if [ -n "$socket" ]; then
 		printf 'touch %s/log\nmount --bind %s %s/log\n' "$dir" "$socket" "$dir"
