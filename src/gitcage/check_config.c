@@ -178,6 +178,22 @@ static void check_keys(struct checker *c, const struct config *cfg)
 		report(c, true, "%s %s cannot be read by the service account", what, cfg->keys);
 }
 
+/* The seed decides which push certificates are fresh: nobody else may write it, and serve,
+ * running as the service account, must read it or refuse every push. */
+static void check_push_cert_seed(struct checker *c, const struct config *cfg)
+{
+	struct stat st;
+	const char *what = "[server] push-cert-seed";
+	if (!cfg->push_cert_seed)
+		return;
+	if (!exists_as(c, what, cfg->push_cert_seed, S_IFREG, &st) ||
+	    !owner_and_mode_safe(c, what, cfg->push_cert_seed, &st))
+		return;
+	if (!account_may(c, cfg->push_cert_seed, &st, 4))
+		report(c, true, "%s %s cannot be read by the service account", what,
+		       cfg->push_cert_seed);
+}
+
 /* The file, or the directory it will be created in, must take the service account's
  * records; audit_write opens it with O_NOFOLLOW, so a symlink there fails every call. */
 static void check_audit_file(struct checker *c, const char *path)
@@ -255,6 +271,7 @@ int verb_check_config(const struct global_options *options, int argc, char **arg
 	check_git(&c, &cfg);
 	check_hooks(&c, &cfg);
 	check_keys(&c, &cfg);
+	check_push_cert_seed(&c, &cfg);
 	check_audit(&c, &cfg);
 	if (c.errors == 0)
 		printf("%s: ok\n", options->config_path);

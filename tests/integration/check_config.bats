@@ -31,6 +31,7 @@ write_conf() {
 		echo "hooks = $HOOKS"
 		echo "keys = $KEYS"
 		echo "audit = $AUDIT"
+		[ -z "${SEED:-}" ] || echo "push-cert-seed = $SEED"
 	} >"$CONF"
 	chmod 600 "$CONF"
 }
@@ -139,6 +140,28 @@ expect_error() {
 	chmod 777 "$KEYS"
 	check_config
 	expect_error "[server] keys $KEYS can be written by others (mode 0777)"
+}
+
+@test "check-config: push-cert-seed writable by others" {
+	SEED=$T/seed
+	head -c 32 /dev/urandom | base64 >"$SEED"
+	chmod 666 "$SEED"
+	check_config
+	expect_error "[server] push-cert-seed $SEED can be written by others (mode 0666)"
+}
+
+@test "check-config: push-cert-seed the service account cannot read" {
+	SEED=$T/seed
+	head -c 32 /dev/urandom | base64 >"$SEED"
+	chmod 200 "$SEED"
+	check_config
+	expect_error "[server] push-cert-seed $SEED cannot be read by the service account"
+}
+
+@test "check-config: push-cert-seed missing" {
+	SEED=$T/no-seed
+	check_config
+	expect_error "[server] push-cert-seed $T/no-seed: No such file or directory"
 }
 
 @test "check-config: audit file the service account cannot write" {
