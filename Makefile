@@ -8,6 +8,8 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib/gitcage
 HOOKSDIR    ?= $(LIBDIR)/hooks
 MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/gitcage
+DATADIR     ?= $(PREFIX)/share/gitcage
 SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 
@@ -23,11 +25,12 @@ WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 # it twice is an error under -Werror.
 FORTIFY     := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 HARDEN      := -fstack-protector-strong $(FORTIFY) -fPIE
-CPPFLAGS    += -D_GNU_SOURCE -Isrc -I$(BUILD) \
+# Ours, then the distribution's: `make CPPFLAGS=...` replaces CPPFLAGS, never these.
+ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc -I$(BUILD) \
 	       -DGITCAGE_VERSION='"$(VERSION)"' \
 	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
 	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"' \
-	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"'
+	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"' $(CPPFLAGS)
 DEPFLAGS    := -MMD -MP
 LDFLAGS     ?=
 ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -36,7 +39,7 @@ ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # the build with pkg-config's own message.
 pkg = $(or $(shell $(PKG_CONFIG) $(1) $(2) || echo PKG_CONFIG_FAILED),)
 check-pkg = $(if $(findstring PKG_CONFIG_FAILED,$(1)),$(error pkg-config could not find $(2): run tools/install-deps),$(1))
-RUN_PKGS    := inih libcap
+RUN_PKGS    := inih libcap nettle
 RUN_CFLAGS  := $(call check-pkg,$(call pkg,--cflags,$(RUN_PKGS)),$(RUN_PKGS))
 RUN_LIBS    := $(call check-pkg,$(call pkg,--libs,$(RUN_PKGS)),$(RUN_PKGS))
 GIT2_CFLAGS := $(call check-pkg,$(call pkg,--cflags,libgit2),libgit2)
@@ -72,14 +75,16 @@ UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROBE       := $(BUILD)/tests/probe
 
-.PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan
+.PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan \
+	dist deb check-package
 # The hooks, as installed: the relay, and beside it, for repo-hooks = yes, chain/ with the
 # relay again and the scripts that run the repository's own hooks.
 HOOK_SCRIPTS := $(wildcard hooks/*)
 HOOKS        := $(BUILD)/hooks/proc-receive \
 		$(addprefix $(BUILD)/hooks/chain/,proc-receive $(notdir $(HOOK_SCRIPTS)))
 
-all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS)
+all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS) $(BUILD)/gitcage.conf \
+	$(BUILD)/sshd_config.gitcage $(BUILD)/authorized_keys.example
 
 # The install paths are compiled in (the hooks, the guard, the config): a stamp that changes
 # with them rebuilds everything, so `make install PREFIX=/usr` after `make` is not stale.
@@ -95,12 +100,12 @@ FORCE:
 $(BUILD)/obj/guard/%.o: src/guard/%.c $(BUILD)/paths.stamp
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(TXN_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -134,7 +139,7 @@ $(BUILD)/hooks/chain/proc-receive: $(BUILD)/relay-hook
 $(BUILD)/seccomp-gen: src/sandbox/seccomp_gen.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SECCOMP_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SECCOMP_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
 
 $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
 	@echo "  GEN     $@"
@@ -145,19 +150,19 @@ $(BUILD)/seccomp-filter.h: $(BUILD)/seccomp-gen
 $(BUILD)/tests/guard/test_%: tests/unit/guard/test_%.c $(BUILD)/libguard.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(GIT2_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libguard.a $(RUN_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgitcage.a
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(BASE_CFLAGS) $(RUN_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libgitcage.a $(RUN_LIBS) $(CMOCKA_LIBS)
 
 $(PROBE): tests/security/probe.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
 
 tests: all $(UNIT_BINS) $(PROBE)
 
@@ -189,20 +194,69 @@ bench: deps
 	bench/run
 	bench/push
 
+# The example config and the sshd drop-in name the installed paths: they are written from
+# config/ with this build's paths in place of the source defaults (/usr/local, /etc).
+INSTALLED_PATHS := -e 's|/usr/local/lib/gitcage|$(LIBDIR)|g' \
+	-e 's|/usr/local/bin/gitcage|$(BINDIR)/gitcage|g' -e 's|/etc/gitcage|$(SYSCONFDIR)/gitcage|g'
+$(BUILD)/gitcage.conf: config/gitcage.conf $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+$(BUILD)/sshd_config.gitcage: config/sshd_config.gitcage $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+$(BUILD)/authorized_keys.example: config/authorized_keys.example $(BUILD)/paths.stamp
+	$(Q)sed $(INSTALLED_PATHS) $< > $@
+
+# Files under $(SYSCONFDIR) belong to the admin once they exist: never overwritten. The sshd
+# drop-in is all comments until the admin enables it (README, "Setting up a server").
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR)/chain $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKSDIR)/chain $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)/apparmor
 	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
 	install -m 0755 $(BUILD)/gitcage-guard $(DESTDIR)$(LIBDIR)/gitcage-guard
 	install -m 0755 $(BUILD)/hooks/proc-receive $(DESTDIR)$(HOOKSDIR)/
 	install -m 0755 $(BUILD)/hooks/chain/* $(DESTDIR)$(HOOKSDIR)/chain/
 	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1
-	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage
+	install -m 0644 man/gitcage.conf.5 $(DESTDIR)$(MANDIR)/man5/gitcage.conf.5
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 $(BUILD)/gitcage.conf $(BUILD)/sshd_config.gitcage \
+		$(BUILD)/authorized_keys.example $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 packaging/apparmor/gitcage $(DESTDIR)$(DATADIR)/apparmor/gitcage
+	install -d $(DESTDIR)$(SYSCONFDIR)/gitcage $(DESTDIR)$(SYSCONFDIR)/gitcage/keys \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d
 	[ -e $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf ] || \
-		install -m 0644 config/gitcage.conf $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf
+		install -m 0644 $(BUILD)/gitcage.conf $(DESTDIR)$(SYSCONFDIR)/gitcage/gitcage.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/gitcage.conf ] || \
+		install -m 0644 $(BUILD)/sshd_config.gitcage \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/gitcage.conf
 
+# The admin's files under $(SYSCONFDIR) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/gitcage $(DESTDIR)$(MANDIR)/man1/gitcage.1
-	rm -rf $(DESTDIR)$(LIBDIR)
+	rm -f $(DESTDIR)$(BINDIR)/gitcage $(DESTDIR)$(MANDIR)/man1/gitcage.1 \
+		$(DESTDIR)$(MANDIR)/man5/gitcage.conf.5
+	rm -rf $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+
+# make dist: gitcage-VERSION.tar.gz of the files git tracks, as they are in the work tree
+# (so an uncommitted change is in it), with owners, order and times fixed: the same tree gives
+# the same bytes. It is the orig tarball of the Debian package and the RPM's Source0.
+DIST        := gitcage-$(VERSION)
+DIST_TARBALL = $(BUILD)/$(DIST).tar.gz
+dist:
+	@mkdir -p $(BUILD)
+	$(Q)git ls-files -z | tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct) --transform 's|^|$(DIST)/|' -cf - | \
+		gzip -n9 > $(DIST_TARBALL).tmp && mv $(DIST_TARBALL).tmp $(DIST_TARBALL)
+	@echo "  DIST    $(DIST_TARBALL)"
+
+# make deb: the Debian source and binary packages in $(BUILD)/deb, from make dist's tarball
+# (3.0 (quilt): the tarball is the orig, packaging/debian the debian/ directory), then
+# lintian. Needs the packages of tools/install-deps --packaging.
+DEB_DIR := $(BUILD)/deb
+deb: dist
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	cp $(DIST_TARBALL) $(DEB_DIR)/gitcage_$(VERSION).orig.tar.gz
+	tar -C $(DEB_DIR) -xzf $(DIST_TARBALL)
+	cp -a packaging/debian $(DEB_DIR)/$(DIST)/debian
+	cd $(DEB_DIR)/$(DIST) && dpkg-buildpackage -us -uc
+	lintian --fail-on error,warning --info $(DEB_DIR)/gitcage_$(VERSION)-*.changes
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c
@@ -210,4 +264,6 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The packaging tree in $(BUILD)/deb has dependency files of its own build, and directories
+# named *.d (sshd_config.d).
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,7 +101,59 @@ int audit_format(const struct audit_record *record, long long unix_time, char *b
 	return out.overflow ? -1 : (int)out.len;
 }
 
-void audit_write(const char *destination, const struct audit_record *record)
+/* glibc's syslog(3) reports nothing: a record sent with no socket at /dev/log is lost in
+ * silence. Connecting first is the only way to know that it can arrive. */
+static int syslog_reachable(void)
+{
+	struct sockaddr_un address = {.sun_family = AF_UNIX};
+	strcpy(address.sun_path, AUDIT_SYSLOG_SOCKET);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int rc = connect(fd, (struct sockaddr *)&address, sizeof(address));
+	close(fd);
+	return rc;
+}
+
+static int is_syslog(const char *destination)
+{
+	return !destination || strcmp(destination, "syslog") == 0;
+}
+
+static int open_file(const char *destination)
+{
+	return open(destination, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+int audit_check(const char *destination)
+{
+	if (is_syslog(destination))
+		return syslog_reachable();
+	int fd = open_file(destination);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int write_line(const char *destination, const char *line, int len)
+{
+	if (is_syslog(destination)) {
+		if (syslog_reachable() != 0)
+			return -1;
+		openlog("gitcage", LOG_PID, LOG_AUTH);
+		syslog(LOG_INFO, "%.*s", len - 1, line);
+		closelog();
+		return 0;
+	}
+	int fd = open_file(destination);
+	int rc = fd >= 0 && write(fd, line, (size_t)len) == len ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int audit_write(const char *destination, const struct audit_record *record)
 {
 	char line[16384];
 	int len = audit_format(record, (long long)time(NULL), line, sizeof(line));
@@ -109,42 +163,10 @@ void audit_write(const char *destination, const struct audit_record *record)
 		short_record.reason = "record too long; refs omitted";
 		len = audit_format(&short_record, (long long)time(NULL), line, sizeof(line));
 	}
-	if (len < 0)
-		return;
-	if (!destination || strcmp(destination, "syslog") == 0) {
-		openlog("gitcage", LOG_PID, LOG_AUTH);
-		syslog(LOG_INFO, "%.*s", len - 1, line);
-		closelog();
-		return;
-	}
-	int fd = open(destination, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0 || write(fd, line, (size_t)len) != len)
-		warn_line("warning: cannot write the audit record to %s: %s", destination,
-			  strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-const char *audit_read_key(const char *user_auth_path)
-{
-	static char key[8192];
-	if (!user_auth_path || *user_auth_path != '/')
-		return NULL;
-	FILE *file = fopen(user_auth_path, "re");
-	if (!file)
-		return NULL;
-	const char *found = NULL;
-	/* Lines are "publickey TYPE BLOB"; the last one is the method that succeeded. */
-	char line[sizeof(key) + 32];
-	while (fgets(line, sizeof(line), file))
-		if (strncmp(line, "publickey ", 10) == 0) {
-			size_t len = strcspn(line + 10, "\n");
-			if (len >= sizeof(key))
-				continue;
-			memcpy(key, line + 10, len);
-			key[len] = '\0';
-			found = key;
-		}
-	fclose(file);
-	return found;
+	if (len >= 0 && write_line(destination, line, len) == 0)
+		return 0;
+	/* The client reads this line as it is (no "fatal: " prefix: the call goes on), and it
+	 * names no server path. */
+	fputs("warning: this server could not record this call in its audit log\n", stderr);
+	return -1;
 }

@@ -32,7 +32,7 @@ struct audit_phases {
 
 struct audit_record {
 	const char *user;
-	const char *key;     /* the key sshd accepted (SSH_USER_AUTH), or NULL */
+	const char *key;     /* the accepted key's "SHA256:..." fingerprint, as sshd logs it */
 	const char *client;  /* SSH_CONNECTION, or NULL */
 	const char *service; /* "git-upload-pack", "run", ... */
 	const char *repo;    /* relative to repositories, or as requested */
@@ -49,13 +49,23 @@ struct audit_record {
  * it does not fit in size bytes. Pure, for tests. */
 int audit_format(const struct audit_record *record, long long unix_time, char *buf, size_t size);
 
-/* Write it where `audit` says: "syslog", or an absolute file path opened with O_APPEND and
- * written with a single write(2), so that concurrent calls never interleave. Failures are
- * reported on stderr and otherwise ignored: the audit log never changes a verdict. */
-void audit_write(const char *destination, const struct audit_record *record);
+/* glibc's syslog(3) sends to this socket. */
+#define AUDIT_SYSLOG_SOCKET "/dev/log"
 
-/* The key sshd accepted, from the SSH_USER_AUTH file (ExposeAuthInfo yes): "TYPE BLOB".
- * Returns a static string, or NULL. */
+/* Write it where `audit` says: "syslog" (ident gitcage, facility auth), or an absolute file
+ * path opened with O_APPEND and written with a single write(2), so that concurrent calls
+ * never interleave. Returns 0, or -1 when the record could not be written (for syslog: when
+ * nothing listens on /dev/log); the caller's stderr then gets one plain line, without server
+ * paths, since it reaches the client. The verdict of the call is the caller's to change. */
+int audit_write(const char *destination, const struct audit_record *record);
+
+/* Whether a record could be written to destination now: 0, or -1 with errno. Silent. For
+ * audit-required, before anything runs. */
+int audit_check(const char *destination);
+
+/* The fingerprint of the key sshd accepted, from the SSH_USER_AUTH file (ExposeAuthInfo yes):
+ * "SHA256:...". Returns a static string, or NULL. Only gitcage reads sshd's files: defined in
+ * src/gitcage/ssh_auth.c, so that nettle is linked into gitcage alone. */
 const char *audit_read_key(const char *user_auth_path);
 
 #endif

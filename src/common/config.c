@@ -13,7 +13,7 @@
 #include <strings.h>
 
 /* The most keys any one section has (for duplicate detection). */
-#define SECTION_MAX_KEYS 16
+#define SECTION_MAX_KEYS 32
 
 static const struct limits default_limits = {
     .timeout = 3600,
@@ -40,6 +40,7 @@ enum value_kind {
 	VALUE_COMMAND,	      /* an absolute program path, then arguments */
 	VALUE_PRINCIPALS,     /* users and @groups */
 	VALUE_REFS,	      /* ref patterns */
+	VALUE_FSCK_IDS,	      /* git fsck message ids: letters */
 	VALUE_BOOL,	      /* stored as int */
 	VALUE_NUMBER,	      /* 0 allowed */
 	VALUE_NONZERO_NUMBER, /* a limit of 0 would make the sandbox unusable */
@@ -54,6 +55,7 @@ static const char *const value_expected[] = {
     [VALUE_COMMAND] = "an absolute path to a program, then its arguments",
     [VALUE_PRINCIPALS] = "user names and @groups",
     [VALUE_REFS] = "ref patterns starting with refs/",
+    [VALUE_FSCK_IDS] = "git fsck message ids such as badTimezone",
     [VALUE_BOOL] = "yes, no, true, false, on, off, 1 or 0",
     [VALUE_NUMBER] = "a whole number",
     [VALUE_NONZERO_NUMBER] = "a whole number of at least 1",
@@ -76,6 +78,7 @@ static const struct key_spec server_keys[] = {
     KEY("repositories", VALUE_PATH, struct config, repositories),
     KEY("git", VALUE_PATH, struct config, git),
     KEY("audit", VALUE_AUDIT, struct config, audit),
+    KEY("audit-required", VALUE_BOOL, struct config, audit_required),
     KEY("keys", VALUE_PATH, struct config, keys),
     KEY("hooks", VALUE_PATH, struct config, hooks),
     KEY("state", VALUE_PATH, struct config, state),
@@ -83,6 +86,11 @@ static const struct key_spec server_keys[] = {
     KEY("max-blob-size", VALUE_SIZE, struct config, max_blob_size),
     KEY("repo-hooks", VALUE_BOOL, struct config, repo_hooks),
     KEY("notify", VALUE_COMMAND, struct config, notify),
+    KEY("allow-filter", VALUE_BOOL, struct config, features.allow_filter),
+    KEY("push-options", VALUE_BOOL, struct config, features.push_options),
+    KEY("archive-unreachable", VALUE_BOOL, struct config, features.archive_unreachable),
+    KEY("fsck-ignore", VALUE_FSCK_IDS, struct config, features.fsck_ignore),
+    KEY("push-cert-seed", VALUE_PATH, struct config, push_cert_seed),
 };
 
 static const struct key_spec limits_keys[] = {
@@ -96,7 +104,7 @@ static const struct key_spec limits_keys[] = {
 };
 
 static const struct key_spec group_keys[] = {
-    KEY("members", VALUE_PRINCIPALS, struct group, members),
+    KEY("members", VALUE_PRINCIPALS, struct config_group, members),
 };
 
 static const struct key_spec repo_keys[] = {
@@ -106,6 +114,10 @@ static const struct key_spec repo_keys[] = {
     KEY("max-blob-size", VALUE_SIZE, struct repo_rule, max_blob_size),
     KEY("repo-hooks", VALUE_BOOL, struct repo_rule, repo_hooks),
     KEY("notify", VALUE_COMMAND, struct repo_rule, notify),
+    KEY("allow-filter", VALUE_BOOL, struct repo_rule, features.allow_filter),
+    KEY("push-options", VALUE_BOOL, struct repo_rule, features.push_options),
+    KEY("archive-unreachable", VALUE_BOOL, struct repo_rule, features.archive_unreachable),
+    KEY("fsck-ignore", VALUE_FSCK_IDS, struct repo_rule, features.fsck_ignore),
 };
 
 struct section_spec {
@@ -392,13 +404,35 @@ static bool check_refs(struct config_parser *p, const struct key_spec *key,
 	return ok;
 }
 
+/* git's fsck message ids are camelCase words (badTimezone, missingEmail); each becomes the
+ * name of a -c setting, so nothing else may be in one. */
+static bool check_fsck_ids(struct config_parser *p, const struct key_spec *key,
+			   const struct words *words)
+{
+	bool ok = true;
+	for (size_t i = 0; i < words->count; i++) {
+		const char *word = words->items[i];
+		bool letters = *word != '\0';
+		for (const char *c = word; *c; c++)
+			letters = letters && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'));
+		if (!letters) {
+			config_parser_error(p, p->line, "invalid %s in [%s]: '%s' is not %s",
+					    key->name, p->schema->title, word,
+					    "a git fsck message id such as badTimezone");
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 static void set_words(struct config_parser *p, const struct key_spec *key, struct words *field,
 		      const char *value)
 {
 	struct words words;
 	words_split(value, &words);
-	bool ok =
-	    key->kind == VALUE_REFS ? check_refs(p, key, &words) : check_principals(p, key, &words);
+	bool ok = key->kind == VALUE_REFS	? check_refs(p, key, &words)
+		  : key->kind == VALUE_FSCK_IDS ? check_fsck_ids(p, key, &words)
+						: check_principals(p, key, &words);
 	if (!ok) {
 		words_free(&words);
 		return;
@@ -433,6 +467,7 @@ static void set_value(struct config_parser *p, const struct key_spec *key, void 
 		break;
 	case VALUE_PRINCIPALS:
 	case VALUE_REFS:
+	case VALUE_FSCK_IDS:
 		set_words(p, key, field, value);
 		break;
 	case VALUE_BOOL:
@@ -516,7 +551,8 @@ static void open_group(struct config_parser *p, const char *name)
 		}
 	}
 	cfg->groups = append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
-	cfg->groups[cfg->group_count] = (struct group){.name = xstrdup(name), .line = p->line};
+	cfg->groups[cfg->group_count] =
+	    (struct config_group){.name = xstrdup(name), .line = p->line};
 	p->schema->index = cfg->group_count++;
 	p->schema->section = SECTION_GROUP;
 }
@@ -537,8 +573,11 @@ static void open_repo(struct config_parser *p, const char *path)
 		}
 	}
 	cfg->repos = append_zeroed(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
-	cfg->repos[cfg->repo_count] =
-	    (struct repo_rule){.path = xstrdup(path), .repo_hooks = -1, .line = p->line};
+	cfg->repos[cfg->repo_count] = (struct repo_rule){
+	    .path = xstrdup(path),
+	    .repo_hooks = -1,
+	    .features = {.allow_filter = -1, .push_options = -1, .archive_unreachable = -1},
+	    .line = p->line};
 	p->schema->index = cfg->repo_count++;
 	p->schema->section = SECTION_REPO;
 }
@@ -628,7 +667,9 @@ void config_free(struct config *cfg)
 	free(cfg->hooks);
 	free(cfg->state);
 	free(cfg->notify);
+	free(cfg->push_cert_seed);
 	words_free(&cfg->protect);
+	words_free(&cfg->features.fsck_ignore);
 	for (size_t i = 0; i < cfg->group_count; i++) {
 		free(cfg->groups[i].name);
 		words_free(&cfg->groups[i].members);
@@ -641,6 +682,7 @@ void config_free(struct config *cfg)
 		words_free(&rule->read);
 		words_free(&rule->write);
 		words_free(&rule->protect);
+		words_free(&rule->features.fsck_ignore);
 	}
 	free(cfg->repos);
 	*cfg = (struct config){0};

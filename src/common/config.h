@@ -30,10 +30,19 @@ struct limits {
 	unsigned long long tmp;	      /* bytes of the sandbox's private /tmp */
 };
 
-struct group {
+struct config_group {
 	char *name;
 	struct words members; /* users; may also name other @groups */
 	int line;
+};
+
+/* Git features gitcage.conf may turn on; each becomes a trusted -c setting (gitcmd.c). */
+struct git_features {
+	int allow_filter;	  /* partial clone: uploadpack.allowFilter */
+	int push_options;	  /* git push -o: receive.advertisePushOptions */
+	int archive_unreachable;  /* git archive --remote of any commit:
+				     uploadArchive.allowUnreachable */
+	struct words fsck_ignore; /* fsck message ids receive-pack ignores: receive.fsck.<id> */
 };
 
 struct repo_rule {
@@ -44,6 +53,7 @@ struct repo_rule {
 	unsigned long long max_blob_size; /* 0 = inherit the [server] default */
 	int repo_hooks;			  /* -1 = inherit, 0 = no, 1 = yes */
 	char *notify;			  /* NULL = inherit */
+	struct git_features features;	  /* -1 and an empty list = inherit */
 	int line;
 };
 
@@ -53,6 +63,7 @@ struct config {
 	char *repositories;   /* required by serve; absolute */
 	char *git;	      /* default /usr/bin/git */
 	char *audit;	      /* "syslog" (default), or an absolute file path */
+	int audit_required;   /* refuse a call whose record cannot be written */
 	char *keys;	      /* directory of USER.pub files, for `gitcage keys` */
 	char *hooks;	      /* trusted hooks directory; default: the installed one */
 	char *state;	      /* sessions, locks, journals; NULL: <repositories>/.gitcage */
@@ -60,10 +71,12 @@ struct config {
 	unsigned long long max_blob_size; /* 0 = no limit */
 	int repo_hooks;			  /* 0 or 1 */
 	char *notify;
+	struct git_features features; /* defaults for [repo]: each 0 (off) */
+	char *push_cert_seed; /* a file with receive.certNonceSeed: signed pushes; NULL = off */
 	/* [limits] */
 	struct limits limits;
 	/* [group NAME] */
-	struct group *groups;
+	struct config_group *groups;
 	size_t group_count;
 	/* [repo PATH] */
 	struct repo_rule *repos;

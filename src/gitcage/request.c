@@ -88,6 +88,24 @@ static const char *skip_verb(const char *command, const char *subcommand)
 	return rest;
 }
 
+/* Git LFS's ssh commands ("git-lfs-authenticate 'repo' download"): refused by name, so that the
+ * client says why and the audit record says what was asked. */
+static const char *const lfs_commands[] = {"git-lfs-authenticate", "git-lfs-transfer"};
+
+#define LFS_REFUSAL "gitcage: Git LFS is not supported on this server"
+
+/* The LFS command that command starts with, or NULL. */
+static const char *lfs_command(const char *command)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lfs_commands); i++) {
+		size_t len = strlen(lfs_commands[i]);
+		if (strncmp(command, lfs_commands[i], len) == 0 &&
+		    (command[len] == '\0' || command[len] == ' '))
+			return lfs_commands[i];
+	}
+	return NULL;
+}
+
 /* Finds the service and returns its single argument, still quoted. */
 static const char *parse_verb(const char *command, enum service *service, struct error *err)
 {
@@ -102,7 +120,7 @@ static const char *parse_verb(const char *command, enum service *service, struct
 		*service = services[i].service;
 		return rest + 1; /* exactly one space; a second one fails the quote check */
 	}
-	error_set(err, "unknown command");
+	error_set(err, lfs_command(command) ? LFS_REFUSAL : "unknown command");
 	return NULL;
 }
 
@@ -226,4 +244,44 @@ int request_parse(const char *command, struct request *out, struct error *err)
 	out->service = service;
 	memcpy(out->path, path, strlen(path) + 1);
 	return 0;
+}
+
+/* The repository argument of an LFS command, "'path' OPERATION", checked as a git service's
+ * path is; "" when it has none or a bad one. */
+static void lfs_path(const char *command, const char *name, char *out, size_t size)
+{
+	struct error ignored;
+	char quoted[COMMAND_MAX + 1];
+	const char *arg = command + strlen(name);
+	out[0] = '\0';
+	if (*arg++ != ' ')
+		return;
+	const char *operation = strrchr(arg, ' ');
+	size_t len = operation ? (size_t)(operation - arg) : strlen(arg);
+	memcpy(quoted, arg, len);
+	quoted[len] = '\0';
+	if (sq_dequote(quoted, out, size, &ignored) < 0 || check_raw_path(out, &ignored) < 0) {
+		out[0] = '\0';
+		return;
+	}
+	normalize_path(out);
+	if (check_components(out, &ignored) < 0)
+		out[0] = '\0';
+}
+
+const char *request_describe_refused(const char *command, struct request *out)
+{
+	struct error ignored;
+	out->path[0] = '\0';
+	if (!command || check_command_bytes(command, &ignored) < 0)
+		return "unknown";
+	const char *lfs = lfs_command(command);
+	if (lfs) {
+		lfs_path(command, lfs, out->path, sizeof(out->path));
+		return lfs;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(services); i++)
+		if (skip_verb(command, services[i].subcommand))
+			return services[i].name;
+	return "unknown";
 }

@@ -25,6 +25,11 @@ struct request {
  * with the escapes '\'' and '\!'. Returns 0, or -1 with a one-line reason in err. */
 int request_parse(const char *command, struct request *out, struct error *err);
 
+/* For the audit record of a command request_parse refused: the service it named
+ * ("git-receive-pack", "git-lfs-transfer"), or "unknown"; for Git LFS's commands, out->path is
+ * their repository argument when it passes request_parse's path checks, "" otherwise. Pure. */
+const char *request_describe_refused(const char *command, struct request *out);
+
 /* "git-upload-pack", "git-receive-pack", "git-upload-archive". */
 const char *request_service_name(enum service service);
 /* "upload-pack", ...: the git subcommand that serves it. */

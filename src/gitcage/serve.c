@@ -115,13 +115,25 @@ static void report_timeout(const struct serve *serve, const struct request *requ
 			  request_service_name(request->service), serve->cfg.limits.timeout);
 }
 
+/* What gitcage.conf turns on for this repository: partial clone, push options, ... */
+static void git_features(struct serve *serve, const struct request *request,
+			 const struct repo *repo, struct gitcmd_features *out)
+{
+	struct error err;
+	const struct repo_rule *rule = config_find_repo(&serve->cfg, repo->relpath);
+	if (gitcmd_features_for(&serve->cfg, rule, request->service, out, &err) != 0)
+		refuse(serve, err.message, "this server cannot serve git: its config is broken");
+}
+
 static int serve_fetch(struct serve *serve, const struct request *request, const struct repo *repo)
 {
 	char git_real[PATH_MAX];
 	const char *extra[2] = {NULL, NULL};
 	size_t extra_count = 0;
 	struct strvec argv = {0};
-	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, NULL};
+	struct gitcmd_features features;
+	git_features(serve, request, repo, &features);
+	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, NULL, &features};
 	add_visible(serve->cfg.git, 1, git_real, extra, &extra_count);
 	gitcmd_service_argv(&cmd, &argv);
 	struct sandbox_spec spec = {
@@ -228,7 +240,9 @@ static void push_sandbox(struct serve *serve, const struct request *request,
 	add_visible(serve->cfg.git, 1, git_real, extra, &extra_count);
 	add_visible(hooks, 0, hooks_real, extra, &extra_count);
 	/* The real path, the one that is bound: through a symlink it would not exist inside. */
-	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, hooks_real};
+	struct gitcmd_features features;
+	git_features(serve, request, repo, &features);
+	struct gitcmd cmd = {serve->cfg.git, request->service, repo->path, hooks_real, &features};
 	struct strvec argv = {0}, env = {0};
 	gitcmd_service_argv(&cmd, &argv);
 	for (char **e = hygiene_sandbox_env(0, 1); *e; e++)
@@ -335,14 +349,17 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 					    .key = audit_read_key(hygiene_getenv("SSH_USER_AUTH")),
 					    .client = hygiene_getenv("SSH_CONNECTION")};
 	verbs_load_config(options, 0, &serve.cfg);
+	verbs_require_audit(&serve.cfg);
 	open_root(&serve);
 	const char *command = hygiene_getenv("SSH_ORIGINAL_COMMAND");
 	serve.audit.service = "login";
 	if (!command || !*command)
 		return list_repositories(&serve);
-	serve.audit.service = "unknown";
-	if (request_parse(command, &request, &err) != 0)
+	if (request_parse(command, &request, &err) != 0) {
+		serve.audit.service = request_describe_refused(command, &request);
+		serve.audit.repo = request.path[0] ? request.path : NULL;
 		refuse(&serve, err.message, err.message);
+	}
 	serve.audit.service = request_service_name(request.service);
 	serve.audit.repo = request.path;
 	char not_found[PATH_MAX + 64];

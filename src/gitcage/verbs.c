@@ -3,9 +3,9 @@
 #include "gitcage/verbs.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <unistd.h>
 
+#include "common/audit.h"
 #include "common/util.h"
 
 void verbs_load_config(const struct global_options *options, int optional, struct config *cfg)
@@ -24,14 +24,11 @@ void verbs_load_config(const struct global_options *options, int optional, struc
 	exit(EXIT_GITCAGE);
 }
 
-int verb_check_config(const struct global_options *options, int argc, char **argv)
+void verbs_require_audit(const struct config *cfg)
 {
-	struct config cfg;
-	(void)argv;
-	if (argc != 1)
-		die("usage: gitcage [--config FILE] check-config");
-	verbs_load_config(options, 0, &cfg);
-	printf("%s: ok\n", options->config_path);
-	config_free(&cfg);
-	return 0;
+	/* Before anything runs: a call that must leave a record must not start without one. The
+	 * line reaches the client and names no server path; check-config tells the admin why. */
+	if (cfg->audit_required && audit_check(cfg->audit) != 0)
+		die("this server cannot record this call in its audit log, and it requires one: "
+		    "try again later");
 }

@@ -15,6 +15,9 @@ struct global_options {
  * defaults. */
 void verbs_load_config(const struct global_options *options, int optional, struct config *cfg);
 
+/* With audit-required = yes, exit with one line unless an audit record can be written now. */
+void verbs_require_audit(const struct config *cfg);
+
 int verb_run(const struct global_options *options, int argc, char **argv);
 int verb_serve(const struct global_options *options, int argc, char **argv);
 int verb_check_config(const struct global_options *options, int argc, char **argv);

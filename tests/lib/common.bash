@@ -144,6 +144,37 @@ control_unless_kernel_refuses() {
 	expect_escaped
 }
 
+# in_namespaces SETUP COMMAND [ARG...]: SETUP (sh) runs as root of a new user and mount
+# namespace, where it may mount over what a test must hide or show of the host; COMMAND then
+# runs in a user namespace nested inside, as the test user again (gitcage refuses root). There,
+# files of every other owner, root's included, appear owned by nobody (65534).
+in_namespaces() {
+	local setup=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --user --map-root-user --mount sh -c "$setup"'
+		uid=$0 gid=$1
+		shift
+		exec unshare --user --map-user="$uid" --map-group="$gid" -- "$@"' \
+		"$(id -u)" "$(id -g)" "$@"
+}
+
+# private_dev_script DIR [SOCKET]: a sh script for in_namespaces that gives the namespace a /dev
+# of its own, whatever the host has at /dev/log: a tmpfs at DIR (which must exist) with the
+# host's null, zero, full, random, urandom and tty bound in, and with SOCKET, that unix socket
+# as /dev/log.
+private_dev_script() {
+	local dir=$1 socket=${2:-}
+	printf 'set -e\nmount -t tmpfs tmpfs %s\n' "$dir"
+	printf 'for node in null zero full random urandom tty; do\n'
+	# shellcheck disable=SC2016 # $node is the script's own variable
+	printf '\ttouch %s/$node\n\tmount --bind /dev/$node %s/$node\ndone\n' "$dir" "$dir"
+	if [ -n "$socket" ]; then
+		printf 'touch %s/log\nmount --bind %s %s/log\n' "$dir" "$socket" "$dir"
+	fi
+	printf 'mount --rbind %s /dev\n' "$dir"
+}
+
 # exit_status_is N: the last run's exit status.
 exit_status_is() {
 	[ "$status" -eq "$1" ] || flunk "expected exit $1; got $(ran)"

@@ -841,20 +841,30 @@ cage_then_signal() {
 	[[ $output == *root* ]] || flunk "no mention of root: $output"
 }
 
+# An installed gitcage (make install, the package) puts a config at the default path: the test
+# hides the host's /etc/gitcage under an empty tmpfs, in a user and mount namespace of its own,
+# so that the default is absent whatever this machine has installed.
 @test "gitcage run works without a config file" {
-	[ ! -e /etc/gitcage/gitcage.conf ] ||
-		skip "/etc/gitcage/gitcage.conf exists here, so the defaults cannot be tested"
-	run "$GITCAGE" run -- true
+	run in_namespaces '
+		if [ -d /etc/gitcage ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/gitcage || exit 90; fi
+		[ ! -e /etc/gitcage/gitcage.conf ] || exit 91' \
+		"$GITCAGE" run -- sh -c "echo ran"
 	exit_status_is 0
+	[ "$output" = ran ] || flunk "the command did not run: $(ran)"
 }
 
 # ---- without user namespaces ----
 # Inside gitcage's own sandbox, clone() with namespace flags is refused: the same situation as a
 # host that forbids unprivileged user namespaces. gitcage must say so in one line, and fail
 # with its own status, not run the command unconfined.
+# The inner gitcage gets a config of the test's own: without --config it would read the host's
+# /etc/gitcage/gitcage.conf (bound in with /etc), which an installed gitcage provides, owned by a
+# root that is nobody in the sandbox, and refuse that before it tried any namespace.
 @test "without user namespaces, gitcage fails with one line and does not run the command" {
 	cp "$GITCAGE" "$REPO/gitcage"
-	run --separate-stderr cage --repo "$REPO" -- "$REPO/gitcage" run -- echo unconfined
+	cp -p "$CONFIG" "$REPO/inner.conf"
+	run --separate-stderr cage --repo "$REPO" -- \
+		"$REPO/gitcage" --config "$REPO/inner.conf" run -- echo unconfined
 	exit_status_is 125
 	[ "${#stderr_lines[@]}" -eq 1 ] || flunk "not one line: $stderr"
 	[[ $stderr == *"cannot create the sandbox's namespaces"* || $stderr == *"user namespaces"* ]] ||

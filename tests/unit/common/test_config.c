@@ -208,6 +208,7 @@ static void assert_server_defaults(const struct config *cfg)
 {
 	assert_string_equal(cfg->git, "/usr/bin/git");
 	assert_string_equal(cfg->audit, "syslog");
+	assert_int_equal(cfg->audit_required, 0);
 	assert_null(cfg->keys);
 	assert_int_equal(cfg->protect.count, 0);
 	assert_int_equal(cfg->max_blob_size, 0);
@@ -262,6 +263,17 @@ static void test_booleans(void **state)
 	expect_one_error(f, "[server]\nrepo-hooks = maybe\n",
 			 NAME ":2: invalid repo-hooks 'maybe' in [server]: expected yes, no, true, "
 			      "false, on, off, 1 or 0");
+}
+
+static void test_audit_required(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(
+	    parse(f, "[server]\naudit = /var/log/gitcage.json\naudit-required = yes\n"), 0);
+	assert_int_equal(f->cfg.audit_required, 1);
+	expect_one_error(f, "[server]\naudit-required = always\n",
+			 NAME ":2: invalid audit-required 'always' in [server]: expected yes, no, "
+			      "true, false, on, off, 1 or 0");
 }
 
 /* ---- sizes ---- */
@@ -949,7 +961,11 @@ static void test_example_config_parses(void **state)
 	close(fd);
 	assert_errors(&f->errors, NULL, 0);
 	assert_int_equal(count, 0);
-	assert_string_equal(f->cfg.repositories, "/srv/git");
+	assert_string_equal(f->cfg.repositories, "/srv/git/repositories");
+	/* The example's one other setting: the key directory make install and the package make. */
+	assert_string_equal(f->cfg.keys, "/etc/gitcage/keys");
+	free(f->cfg.keys);
+	f->cfg.keys = NULL;
 	assert_server_defaults(&f->cfg);
 	assert_default_limits(&f->cfg.limits);
 }
@@ -981,6 +997,7 @@ static void test_example_config_settings(void **state)
 	assert_true(settings >= 25); /* every key is shown */
 	assert_string_equal(f->cfg.git, "/usr/bin/git");
 	assert_string_equal(f->cfg.audit, "syslog");
+	assert_int_equal(f->cfg.audit_required, 0);
 	assert_string_equal(f->cfg.hooks, "/usr/local/lib/gitcage/hooks");
 	assert_int_equal(f->cfg.max_blob_size, 0);
 	assert_int_equal(f->cfg.repo_hooks, 0);
@@ -998,6 +1015,7 @@ int main(void)
 	    TEST(test_defaults),
 	    TEST(test_empty_repo_section),
 	    TEST(test_booleans),
+	    TEST(test_audit_required),
 	    TEST(test_parse_size_valid),
 	    TEST(test_parse_size_invalid),
 	    TEST(test_limit_values),

@@ -235,6 +235,12 @@ static void test_reasons_name_the_problem(void **state)
 	(void)state;
 	assert_reason("git config foo.bar baz", "unknown command");
 	assert_reason("git-upload-packx 'a'", "unknown command");
+	assert_reason("git-lfs-authenticate 'demo.git' download",
+		      "gitcage: Git LFS is not supported on this server");
+	assert_reason("git-lfs-transfer 'demo.git' upload",
+		      "gitcage: Git LFS is not supported on this server");
+	assert_reason("git-lfs-transfer", "gitcage: Git LFS is not supported on this server");
+	assert_reason("git-lfs-transferx 'a' upload", "unknown command");
 	assert_reason("git-upload-pack demo.git", "the path must be one single-quoted argument");
 	assert_reason("git-upload-pack 'a';id", "the path must be one single-quoted argument");
 	assert_reason("git-upload-pack 'x/../demo.git'", "the path may not contain '..'");
@@ -435,6 +441,29 @@ static void test_service_names(void **state)
 	assert_false(request_service_writes(SERVICE_UPLOAD_ARCHIVE));
 }
 
+/* What a refused command asked for, for the audit record; only a path that passes the checks. */
+static void assert_described(const char *command, const char *service, const char *path)
+{
+	struct request out;
+	assert_string_equal(request_describe_refused(command, &out), service);
+	assert_string_equal(out.path, path);
+}
+
+static void test_refused_commands_are_described(void **state)
+{
+	(void)state;
+	assert_described("git-lfs-authenticate 'team/demo.git' download", "git-lfs-authenticate",
+			 "team/demo.git");
+	assert_described("git-lfs-transfer '/demo.git' upload", "git-lfs-transfer", "demo.git");
+	assert_described("git-lfs-transfer '../etc' upload", "git-lfs-transfer", "");
+	assert_described("git-lfs-authenticate demo.git download", "git-lfs-authenticate", "");
+	assert_described("git-lfs-authenticate", "git-lfs-authenticate", "");
+	assert_described("git-upload-pack '../x'", "git-upload-pack", "");
+	assert_described("rm -rf /", "unknown", "");
+	assert_described("git-lfs-transfer 'a\n' upload", "unknown", "");
+	assert_described("", "unknown", "");
+}
+
 static void test_unknown_service_fails_safe(void **state)
 {
 	(void)state;
@@ -464,6 +493,7 @@ int main(void)
 	    cmocka_unit_test(test_protocol_refused),
 	    cmocka_unit_test(test_service_names),
 	    cmocka_unit_test(test_unknown_service_fails_safe),
+	    cmocka_unit_test(test_refused_commands_are_described),
 	};
 	return cmocka_run_group_tests_name("request", tests, NULL, NULL);
 }
