@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 #include "common/audit.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -153,17 +155,37 @@ static int write_line(const char *destination, const char *line, int len)
 	return rc;
 }
 
+/* The record's line, however many refs it names: every ref a client asked for is part of
+ * the trail. Returns its length, or -1 (with *out NULL) past AUDIT_MAX_BYTES. */
+static int format_whole(const struct audit_record *record, char **out)
+{
+	long long now = (long long)time(NULL);
+	for (size_t size = 16384; size <= AUDIT_MAX_BYTES; size *= 2) {
+		char *line = xcalloc(size, 1);
+		int len = audit_format(record, now, line, size);
+		if (len >= 0) {
+			*out = line;
+			return len;
+		}
+		free(line);
+	}
+	*out = NULL;
+	return -1;
+}
+
 int audit_write(const char *destination, const struct audit_record *record)
 {
-	char line[16384];
-	int len = audit_format(record, (long long)time(NULL), line, sizeof(line));
+	char *line;
+	int len = format_whole(record, &line);
 	if (len < 0) {
 		struct audit_record short_record = *record;
 		short_record.ref_count = 0;
 		short_record.reason = "record too long; refs omitted";
-		len = audit_format(&short_record, (long long)time(NULL), line, sizeof(line));
+		len = format_whole(&short_record, &line);
 	}
-	if (len >= 0 && write_line(destination, line, len) == 0)
+	int rc = len >= 0 ? write_line(destination, line, len) : -1;
+	free(line);
+	if (rc == 0)
 		return 0;
 	/* The client reads this line as it is (no "fatal: " prefix: the call goes on), and it
 	 * names no server path. */

@@ -45,6 +45,9 @@ struct audit_record {
 	int exit_status;
 };
 
+/* The largest record written whole (a push of RELAY_MAX_COMMANDS refs fits). */
+#define AUDIT_MAX_BYTES (64u << 20)
+
 /* Format the record as one JSON object followed by a newline. Returns the length, or -1 when
  * it does not fit in size bytes. Pure, for tests. */
 int audit_format(const struct audit_record *record, long long unix_time, char *buf, size_t size);

@@ -22,6 +22,7 @@ void check_request_free(struct check_request *req)
 	for (size_t i = 0; i < req->count; i++)
 		free(req->commands[i].ref);
 	free(req->commands);
+	strvec_free(&req->fsck_ignore);
 	strvec_free(&req->packs);
 	strvec_free(&req->loose);
 	*req = (struct check_request){0};
@@ -30,6 +31,8 @@ void check_request_free(struct check_request *req)
 void check_format_request(const struct check_request *req, struct strbuf *out)
 {
 	strbuf_addf(out, "gitcage-check 1\nmax-blob-size %llu\n", req->max_blob_size);
+	for (size_t i = 0; i < req->fsck_ignore.count; i++)
+		strbuf_addf(out, "fsck-ignore %s\n", req->fsck_ignore.items[i]);
 	for (size_t i = 0; i < req->packs.count; i++)
 		strbuf_addf(out, "pack %s\n", req->packs.items[i]);
 	for (size_t i = 0; i < req->loose.count; i++)
@@ -68,10 +71,18 @@ static bool is_hex(const char *text, size_t len)
 }
 
 /* Only the two shapes of an object file: the guard never opens anything else. */
-static bool is_pack_index(const char *path)
+static bool is_pack(const char *path)
 {
-	return strlen(path) == 62 && strncmp(path, "objects/pack/pack-", 18) == 0 &&
-	       is_hex(path + 18, 40) && strcmp(path + 58, ".idx") == 0;
+	return strlen(path) == 63 && strncmp(path, "objects/pack/pack-", 18) == 0 &&
+	       is_hex(path + 18, 40) && strcmp(path + 58, ".pack") == 0;
+}
+
+/* An fsck message id, as git names them: "badTimezone". */
+static bool is_msg_id(const char *id)
+{
+	size_t len = strlen(id);
+	return len > 0 && len < 64 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == len;
 }
 
 static bool is_loose(const char *path)
@@ -99,7 +110,11 @@ static int parse_request_line(struct check_request *out, char *line, struct erro
 		out->max_blob_size = strtoull(line + 14, &end, 10);
 		return *end ? error_set(err, "a malformed max-blob-size") : 0;
 	}
-	if (strncmp(line, "pack ", 5) == 0 && is_pack_index(line + 5)) {
+	if (strncmp(line, "fsck-ignore ", 12) == 0 && is_msg_id(line + 12)) {
+		strvec_push(&out->fsck_ignore, line + 12);
+		return 0;
+	}
+	if (strncmp(line, "pack ", 5) == 0 && is_pack(line + 5)) {
 		strvec_push(&out->packs, line + 5);
 		return 0;
 	}

@@ -3,15 +3,18 @@
  *
  * gitcage runs the guard in a sandbox of its own, with the repository and the session's staged
  * objects read-only, no network and nothing else:
- *     gitcage-guard check REPO STAGE < request > facts
+ *     gitcage-guard check REPO STAGE CHECKED < request > facts
  * The request names what a push brought (staged packs and loose objects, as paths relative to
- * STAGE) and the ref updates it asks for; the guard reads every new object, checks its links
- * against new and existing objects, and answers with facts. It decides nothing: gitcage's
- * publisher decides from the facts. Both directions are lines of text:
+ * STAGE) and the ref updates it asks for. The guard indexes every pack itself (git index-pack
+ * --strict: every object hashed and fsck'ed, every link present; the index git wrote inside
+ * the sandbox is never read), writes the index into CHECKED, the one place it may write,
+ * checks every new object's links and types, and answers with facts. It decides nothing:
+ * gitcage's publisher decides from the facts. Both directions are lines of text:
  *     gitcage-check 1                    gitcage-check 1
  *     max-blob-size N                    objects ok | objects bad REASON
- *     pack PATH-OF-IDX                   command VALID EXISTS TYPE FF   (one per command)
- *     loose PATH                         end
+ *     fsck-ignore MSG-ID                 command VALID EXISTS TYPE FF   (one per command)
+ *     pack PATH-OF-PACK                  end
+ *     loose PATH
  *     command OLD NEW REF ASK-FF
  *     end
  * VALID and EXISTS are 0 or 1; TYPE is commit, tree, blob, tag or -; FF is 1 (the new value
@@ -52,7 +55,8 @@ struct check_command {
 
 struct check_request {
 	unsigned long long max_blob_size; /* 0: no limit */
-	struct strvec packs;		  /* objects/pack/pack-X.idx, relative to the stage */
+	struct strvec fsck_ignore;	  /* fsck message ids git index-pack --strict ignores */
+	struct strvec packs;		  /* objects/pack/pack-X.pack, relative to the stage */
 	struct strvec loose;		  /* objects/ab/cdef..., relative to the stage */
 	struct check_command *commands;
 	size_t count, cap;

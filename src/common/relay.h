@@ -30,8 +30,8 @@
 #define RELAY_MAX_LINE	   4096
 #define RELAY_MAX_COMMANDS 100000
 #define RELAY_MAX_OPTIONS  100
-/* The largest request or answer read: RELAY_MAX_COMMANDS lines of at most RELAY_MAX_LINE. */
-#define RELAY_MAX_BYTES (64u << 20)
+/* The largest request or answer read. */
+#define RELAY_MAX_BYTES (16u << 20)
 
 /* The fd the hook finds its channel on, inside the sandbox. */
 #define RELAY_FD 3

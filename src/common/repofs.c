@@ -150,11 +150,21 @@ static int open_parent(int dirfd, const char *path, const char **name)
 	return open_beneath(dirfd, parent, O_PATH | O_DIRECTORY);
 }
 
-static int remove_tree(int parent_fd, const char *name, int depth);
+/* A tree deeper than MAX_DEPTH is taken apart in pieces: its deep part is moved up to the top
+ * of the removal under a name of its own, and removed from there, so that neither the stack
+ * nor the number of open fds grows with the depth a hostile writer chose. */
+#define DEEP_PREFIX ".gitcage-deep-"
+
+struct removal {
+	int top_fd;
+	struct strvec moved; /* names under top_fd, still to remove */
+};
+
+static int remove_tree(struct removal *r, int parent_fd, const char *name, int depth);
 
 /* Remove every entry of an open directory. Several passes: readdir may skip entries while
  * the directory changes under it. */
-static int empty_directory(int fd, int depth)
+static int empty_directory(struct removal *r, int fd, int depth)
 {
 	DIR *dir = fdopendir(fd);
 	if (!dir) {
@@ -172,7 +182,7 @@ static int empty_directory(int fd, int depth)
 			if (unlinkat(dirfd(dir), entry->d_name, 0) == 0) {
 				removed = 1;
 			} else if (errno == EISDIR) {
-				rc = remove_tree(dirfd(dir), entry->d_name, depth + 1);
+				rc = remove_tree(r, dirfd(dir), entry->d_name, depth + 1);
 				removed = 1;
 			} else if (errno != ENOENT) {
 				rc = -1;
@@ -183,10 +193,21 @@ static int empty_directory(int fd, int depth)
 	return rc;
 }
 
-static int remove_tree(int parent_fd, const char *name, int depth)
+static int move_up(struct removal *r, int parent_fd, const char *name)
+{
+	static unsigned counter;
+	char moved[64];
+	snprintf(moved, sizeof(moved), DEEP_PREFIX "%d-%u", (int)getpid(), counter++);
+	if (renameat(parent_fd, name, r->top_fd, moved) != 0)
+		return -1;
+	strvec_push(&r->moved, moved);
+	return 0;
+}
+
+static int remove_tree(struct removal *r, int parent_fd, const char *name, int depth)
 {
 	if (depth > MAX_DEPTH)
-		return errno = ELOOP, -1;
+		return move_up(r, parent_fd, name);
 	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES && fchmodat(parent_fd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
 		fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -194,11 +215,25 @@ static int remove_tree(int parent_fd, const char *name, int depth)
 		return errno == ENOENT ? 0 : -1;
 	/* A directory made read-only on purpose would keep its entries. */
 	(void)fchmod(fd, 0700);
-	if (empty_directory(fd, depth) != 0)
+	if (empty_directory(r, fd, depth) != 0)
 		return -1;
 	if (unlinkat(parent_fd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+/* Remove name under parent, and every deep part moved up meanwhile. */
+static int remove_all(int top_fd, int parent_fd, const char *name)
+{
+	struct removal r = {.top_fd = top_fd};
+	int rc = remove_tree(&r, parent_fd, name, 0);
+	while (rc == 0 && r.moved.count) {
+		char *next = r.moved.items[--r.moved.count];
+		rc = remove_tree(&r, top_fd, next, 0);
+		free(next);
+	}
+	strvec_free(&r.moved);
+	return rc;
 }
 
 int repofs_remove(int dirfd, const char *path)
@@ -211,7 +246,12 @@ int repofs_remove(int dirfd, const char *path)
 		return 0;
 	if (errno != EISDIR)
 		return -1;
-	return remove_tree(parent, name, 0);
+	return remove_all(parent, parent, name);
+}
+
+bool repofs_is_leftover(const char *name)
+{
+	return strncmp(name, DEEP_PREFIX, strlen(DEEP_PREFIX)) == 0;
 }
 
 static int write_temporary(int parent, const char *tmp, const void *data, size_t len, mode_t mode)
@@ -245,7 +285,7 @@ int repofs_replace(int dirfd, const char *path, const void *data, size_t len, mo
 	}
 	int rc = renameat(parent, tmp, parent, name);
 	if (rc != 0 && (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) &&
-	    remove_tree(parent, name, 0) == 0)
+	    remove_all(parent, parent, name) == 0)
 		rc = renameat(parent, tmp, parent, name);
 	if (rc != 0) {
 		int saved = errno;
@@ -327,6 +367,8 @@ static int walk_entry(struct walk *walk, int fd, const struct dirent *entry, siz
 	walk->path[path_len] = '/';
 	memcpy(walk->path + path_len + 1, entry->d_name, name_len + 1);
 	int rc = walk->fn(walk->path, type, fd, entry->d_name, walk->payload);
+	if (rc == REPOFS_WALK_SKIP)
+		return 0;
 	if (rc != 0 || type != S_IFDIR)
 		return rc;
 	int child = openat(fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -51,9 +51,12 @@ int repofs_read(int dirfd, const char *path, size_t max, char **data, size_t *le
  * directory at path is removed first. The parent must exist and be a real directory. */
 int repofs_replace(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 
-/* Remove path beneath dirfd, recursively when it is a directory; links are removed, never
- * followed. A missing entry is not an error. Returns 0 or -1 with errno. */
+/* Remove path beneath dirfd, recursively when it is a directory, however deep; links are
+ * removed, never followed. A missing entry is not an error. Returns 0 or -1 with errno. The
+ * deep parts of a deep tree are moved up beside it meanwhile (into the directory that holds
+ * path), under names that repofs_is_leftover recognizes, should the removal be cut short. */
 int repofs_remove(int dirfd, const char *path);
+bool repofs_is_leftover(const char *name);
 
 /* Create the missing parent directories of path beneath dirfd (mode 0755). A component that
  * exists and is not a directory (a file, a link) is an error (ENOTDIR). */
@@ -61,7 +64,9 @@ int repofs_make_parents(int dirfd, const char *path);
 
 /* Called for each entry found by repofs_walk: its path relative to the walk's dirfd, its type
  * (S_IFREG, S_IFDIR, S_IFLNK...), and the fd of the directory that holds it. Return non-zero
- * to stop the walk with that value. Directories are reported, then descended. */
+ * to stop the walk with that value. Directories are reported, then descended, unless the
+ * callback returns REPOFS_WALK_SKIP for one. */
+#define REPOFS_WALK_SKIP (-2)
 typedef int (*repofs_walk_fn)(const char *path, mode_t type, int parent_fd, const char *name,
 			      void *payload);
 

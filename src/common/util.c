@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 static const char *message_prefix = "gitcage: ";
@@ -226,4 +227,14 @@ void path_beside_self(const char *name, const char *installed, char *out, size_t
 		}
 	}
 	xsnprintf(out, size, "%s", installed);
+}
+
+void log_admin(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	openlog("gitcage", LOG_PID, LOG_AUTH);
+	vsyslog(LOG_WARNING, fmt, ap);
+	closelog();
+	va_end(ap);
 }

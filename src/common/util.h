@@ -31,6 +31,10 @@ _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Print one line with the prefix, without exiting. */
 void warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A warning for the administrator, to syslog (ident gitcage, facility auth), never to the
+ * client: it may name server paths. */
+void log_admin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Format into a fixed buffer; dies if the result does not fit (no silent truncation of paths). */
 void xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void *xcalloc(size_t count, size_t size);

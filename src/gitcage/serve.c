@@ -273,6 +273,14 @@ static void push_sandbox(struct serve *serve, const struct request *request,
 	strvec_free(&env);
 }
 
+/* The fsck messages the repository's history needs ignored: the verifier's index-pack
+ * --strict must agree with receive-pack's fsckObjects. */
+static const struct words *fsck_ignore_for(const struct config *cfg, const struct repo_rule *rule)
+{
+	return rule && rule->features.fsck_ignore.count ? &rule->features.fsck_ignore
+							: &cfg->features.fsck_ignore;
+}
+
 static int serve_push(struct serve *serve, const struct request *request, const struct repo *repo,
 		      const struct repo_rule *rule)
 {
@@ -289,6 +297,7 @@ static int serve_push(struct serve *serve, const struct request *request, const 
 	    .repo_path = repo->path,
 	    .repo_fd = repo->fd,
 	    .strict = true,
+	    .fsck_ignore = fsck_ignore_for(&serve->cfg, rule),
 	    .ahead = true,
 	};
 	const char *state =

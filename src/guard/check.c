@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/contract.h"
@@ -69,19 +71,90 @@ static bool is_fresh(const struct checker *c, const git_oid *id)
 	return bsearch(id, c->fresh, c->fresh_count, sizeof(*c->fresh), compare_oids) != NULL;
 }
 
-/* The stage's backends go below the repository's (priority 0 against its 1 and 2): an object
- * the repository has is always read from the repository, never from a copy in the push. */
-static int add_pack(struct checker *c, const char *stage, const char *idx)
+/* Run git, its stdout into out and its last stderr line into error_line. Returns its exit
+ * status (or -1 when it could not run). */
+static int run_git(char **argv, char **env, char *out, size_t out_size, char *error_line,
+		   size_t error_size)
 {
-	char path[4200];
+	int stdout_pipe[2], stderr_pipe[2], status;
+	if (pipe2(stdout_pipe, O_CLOEXEC) != 0 || pipe2(stderr_pipe, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(stdout_pipe[1], STDOUT_FILENO);
+		dup2(stderr_pipe[1], STDERR_FILENO);
+		execve("/usr/bin/git", argv, env);
+		_exit(127);
+	}
+	close(stdout_pipe[1]);
+	close(stderr_pipe[1]);
+	ssize_t n = read(stdout_pipe[0], out, out_size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	char text[4096];
+	size_t len = 0;
+	while (len < sizeof(text) - 1 && (n = read(stderr_pipe[0], text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	while (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	const char *last = strrchr(text, '\n');
+	snprintf(error_line, error_size, "%.200s", last ? last + 1 : text[0] ? text : "no message");
+	close(stdout_pipe[0]);
+	close(stderr_pipe[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The pack's index, made here by git itself from the pack's content: git index-pack --strict
+ * hashes every object, resolves every delta, runs fsck on every object (as receive-pack's
+ * fsckObjects would) and finds every link among the pack's and the repository's objects.
+ * The index git wrote inside the sandbox is never read: it could name any id for any entry.
+ * Returns 0, or -1 with why in c->why. */
+static int index_pack(struct checker *c, const char *repo, const char *stage,
+		      const char *checked, const char *pack)
+{
+	char pack_path[4200], idx_path[4200], git_dir[4200], strict[1024] = "--strict", hash[64] = "";
+	const char *name = strrchr(pack, '/') + 1; /* pack-X.pack: shape checked */
+	snprintf(pack_path, sizeof(pack_path), "%s/%s", stage, pack);
+	snprintf(idx_path, sizeof(idx_path), "%s/%.45s.idx", checked, name);
+	snprintf(git_dir, sizeof(git_dir), "GIT_DIR=%s", repo);
+	for (size_t i = 0; i < c->req->fsck_ignore.count; i++)
+		snprintf(strict + strlen(strict), sizeof(strict) - strlen(strict), "%c%s=ignore",
+			 i ? ',' : '=', c->req->fsck_ignore.items[i]);
+	char *argv[] = {"git", "-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*",
+			"index-pack", strict, "--no-rev-index", "-o", idx_path, pack_path, NULL};
+	char *env[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "GIT_CONFIG_NOSYSTEM=1",
+		       "GIT_CONFIG_GLOBAL=/dev/null", git_dir, "LC_ALL=C", NULL};
+	char error_line[256];
+	int status = run_git(argv, env, hash, sizeof(hash), error_line, sizeof(error_line));
+	hash[strcspn(hash, "\n")] = '\0';
+	if (status != 0)
+		return snprintf(c->why, c->why_size, "the pushed pack was refused by git index-pack "
+						     "--strict: %s", error_line), -1;
+	/* The name says what the pack holds: pack-<its checksum>. */
+	if (strncmp(name + 5, hash, 40) != 0 || strlen(hash) != 40)
+		return snprintf(c->why, c->why_size, "the pushed pack's name is not its checksum"), -1;
+	return 0;
+}
+
+/* The stage's backends go below the repository's (priority 0 against its 1 and 2): an object
+ * the repository has is always read from the repository, never from a copy in the push. The
+ * pack is read through the index made by index_pack, beside a link to the staged pack. */
+static int add_pack(struct checker *c, const char *stage, const char *checked, const char *pack)
+{
+	char idx[4200], link[4200], target[4200];
+	const char *name = strrchr(pack, '/') + 1;
 	git_odb_backend *backend, *listing;
 	git_odb *one;
-	snprintf(path, sizeof(path), "%s/%s", stage, idx);
-	if (git_odb_backend_one_pack(&backend, path) != 0 ||
+	snprintf(idx, sizeof(idx), "%s/%.45s.idx", checked, name);
+	snprintf(link, sizeof(link), "%s/%s", checked, name);
+	snprintf(target, sizeof(target), "%s/%s", stage, pack);
+	if (symlink(target, link) != 0 || git_odb_backend_one_pack(&backend, idx) != 0 ||
 	    git_odb_add_backend(c->all, backend, 0) != 0)
 		return -1;
 	/* The pack's own object list, from a private odb of its own. */
-	if (git_odb_new(&one) != 0 || git_odb_backend_one_pack(&listing, path) != 0 ||
+	if (git_odb_new(&one) != 0 || git_odb_backend_one_pack(&listing, idx) != 0 ||
 	    git_odb_add_backend(one, listing, 1) != 0)
 		return -1;
 	int rc = git_odb_foreach(one, add_fresh, c);
@@ -89,25 +162,36 @@ static int add_pack(struct checker *c, const char *stage, const char *idx)
 	return rc;
 }
 
+/* Each loose object read through the stage's own loose backend, alone: the read verifies its
+ * hash, whatever copy of the same id the repository or a pack has. */
 static int add_loose(struct checker *c, const char *stage, const struct strvec *loose)
 {
 	char dir[4200], hex[GIT_OID_HEXSZ + 1];
-	git_odb_backend *backend;
+	git_odb_backend *backend, *alone;
+	git_odb *own;
+	git_odb_object *object;
 	git_oid id;
 	if (!loose->count)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/objects", stage);
 	if (git_odb_backend_loose(&backend, dir, -1, 0, 0, 0) != 0 ||
-	    git_odb_add_backend(c->all, backend, 0) != 0)
+	    git_odb_add_backend(c->all, backend, 0) != 0 || git_odb_new(&own) != 0 ||
+	    git_odb_backend_loose(&alone, dir, -1, 0, 0, 0) != 0 ||
+	    git_odb_add_backend(own, alone, 1) != 0)
 		return -1;
-	for (size_t i = 0; i < loose->count; i++) {
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < loose->count; i++) {
 		const char *path = loose->items[i]; /* objects/ab/cdef...: shape checked */
 		snprintf(hex, sizeof(hex), "%.2s%.38s", path + 8, path + 11);
-		if (git_oid_fromstr(&id, hex) != 0)
-			return -1;
+		if (git_oid_fromstr(&id, hex) != 0 || git_odb_read(&object, own, &id) != 0) {
+			rc = -1;
+			break;
+		}
+		git_odb_object_free(object);
 		add_fresh(&id, c);
 	}
-	return 0;
+	git_odb_free(own);
+	return rc;
 }
 
 /* The objects the push brings that the repository does not have yet, sorted, each once. */
@@ -125,7 +209,8 @@ static void keep_only_new(struct checker *c)
 	c->fresh_count = kept;
 }
 
-static int open_stores(struct checker *c, const char *repo, const char *stage)
+static int open_stores(struct checker *c, const char *repo, const char *stage,
+		       const char *checked)
 {
 	char objects[4200];
 	snprintf(objects, sizeof(objects), "%s/objects", repo);
@@ -134,12 +219,16 @@ static int open_stores(struct checker *c, const char *repo, const char *stage)
 		fprintf(stderr, "cannot open the repository's objects: %s\n", last_error());
 		return -1;
 	}
-	for (size_t i = 0; i < c->req->packs.count; i++)
-		if (add_pack(c, stage, c->req->packs.items[i]) != 0) {
+	for (size_t i = 0; i < c->req->packs.count; i++) {
+		const char *pack = c->req->packs.items[i];
+		if (index_pack(c, repo, stage, checked, pack) != 0)
+			return 1;
+		if (add_pack(c, stage, checked, pack) != 0) {
 			snprintf(c->why, c->why_size, "the pushed pack %s cannot be read: %s",
-				 strrchr(c->req->packs.items[i], '/') + 1, last_error());
+				 strrchr(pack, '/') + 1, last_error());
 			return 1;
 		}
+	}
 	if (add_loose(c, stage, &c->req->loose) != 0) {
 		snprintf(c->why, c->why_size, "the pushed objects cannot be read: %s",
 			 last_error());
@@ -322,7 +411,7 @@ static int read_stdin(struct strbuf *in)
 	return n < 0 ? -1 : 0;
 }
 
-int guard_check(const char *repo, const char *stage)
+int guard_check(const char *repo, const char *stage, const char *checked)
 {
 	struct strbuf in = {0}, out = {0};
 	struct check_request req;
@@ -339,7 +428,7 @@ int guard_check(const char *repo, const char *stage)
 	strbuf_free(&in);
 	struct checker c = {
 	    .req = &req, .why = req.objects_reason, .why_size = sizeof(req.objects_reason)};
-	int opened = open_stores(&c, repo, stage);
+	int opened = open_stores(&c, repo, stage, checked);
 	if (opened < 0)
 		return GUARD_EXIT_FAILED;
 	req.objects_ok = opened == 0 && objects_ok(&c);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * gitcage-guard, the one program that links libgit2 (so that the fetch path never loads it):
- *   gitcage-guard check REPO STAGE    the facts about what a push brought (contract.h); gitcage
+ *   gitcage-guard check REPO STAGE CHECKED
+ *                                     the facts about what a push brought (contract.h); gitcage
  *                                     runs it in a sandbox of its own, read-only, no network
  *   gitcage-guard verify [--config FILE] [--] DIR...
  *                                     `gitcage verify`: the admin's offline audit
- * It writes nothing anywhere: what is published, gitcage's publisher decides and does.
+ * It writes nothing but the pack indexes it makes in CHECKED: what is published, gitcage's
+ * publisher decides and does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: gitcage-guard check REPO STAGE < request\n"
+	fputs("usage: gitcage-guard check REPO STAGE CHECKED < request\n"
 	      "       gitcage-guard verify [--config FILE] [--] DIR...\n"
 	      "gitcage runs it; see gitcage(1).\n",
 	      stderr);
@@ -55,8 +57,8 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
-	if (strcmp(argv[1], "check") == 0 && argc == 4)
-		return guard_check(argv[2], argv[3]);
+	if (strcmp(argv[1], "check") == 0 && argc == 5)
+		return guard_check(argv[2], argv[3], argv[4]);
 	if (strcmp(argv[1], "verify") == 0)
 		return guard_verify(argc - 1, argv + 1);
 	usage();

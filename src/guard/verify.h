@@ -10,10 +10,11 @@
  * the hash of every object it reads. */
 void guard_libgit2_init(void);
 
-/* `gitcage-guard check REPO STAGE`: read a check request (contract.h) on stdin, establish
- * the facts about the staged objects and the ref updates, write them on stdout. Runs caged,
- * set up by gitcage. Returns the exit status. */
-int guard_check(const char *repo, const char *stage);
+/* `gitcage-guard check REPO STAGE CHECKED`: read a check request (contract.h) on stdin,
+ * index the staged packs into CHECKED, establish the facts about the staged objects and the
+ * ref updates, write them on stdout. Runs caged, set up by gitcage. Returns the exit
+ * status. */
+int guard_check(const char *repo, const char *stage, const char *checked);
 
 /* `gitcage verify`: the layout and ref checks of one repository, offline, with all refs,
  * plus the risky keys of its own config. root: the repositories root, or NULL. Prints one

@@ -167,6 +167,10 @@ void mounts_plan(const struct sandbox_spec *spec, struct mounts_plan *plan)
 	for (size_t i = 0; spec->extra_readonly && spec->extra_readonly[i]; i++)
 		add_tree(plan, copy_tree(AT_FDCWD, spec->extra_readonly[i], READONLY_ATTRS),
 			 spec->extra_readonly[i], 0);
+	if (spec->writable_dir)
+		add_tree(plan,
+			 copy_tree(AT_FDCWD, spec->writable_dir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+			 spec->writable_dir, 0);
 	if (spec->repo_path)
 		plan_repository(spec, plan);
 }

@@ -31,6 +31,8 @@ struct sandbox_spec {
 	/* Host directories shown read-only at their own path (the trusted hooks or gitcage-guard
 	 * when they live outside /usr). NULL-terminated; may be NULL. */
 	const char *const *extra_readonly;
+	/* One host directory shown writable at its own path (the verifier's output), or NULL. */
+	const char *writable_dir;
 	/* Names under /etc to show (files, directories or links), NULL-terminated; NULL for
 	 * sandbox_etc_default. Nothing else of the host's /etc is visible. */
 	const char *const *etc;

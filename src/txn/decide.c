@@ -118,9 +118,10 @@ void decide_after(const struct decide_context *ctx, struct txn_ref *refs, size_t
 		struct txn_ref *ref = &refs[i];
 		if (ref->refusal != REFUSAL_NONE || ref->unchanged)
 			continue;
-		if ((current_kind[i] == REF_OID || current_kind[i] == REF_ABSENT) &&
+		if (strcmp(ref->old_id, ref->new_id) == 0 &&
+		    (current_kind[i] == REF_OID || current_kind[i] == REF_ABSENT) &&
 		    strcmp(current[i], ref->new_id) == 0) {
-			ref->unchanged = true; /* already so: nothing to do, nothing to refuse */
+			ref->unchanged = true; /* a no-op, and true: nothing to do */
 			continue;
 		}
 		if (facts && fact_index[i] < facts->count)

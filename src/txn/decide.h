@@ -35,8 +35,7 @@ struct txn_ref {
 	char *ref;
 	enum acl_perm perm; /* what the update needs: C, D, W or + */
 	bool ask_ff;	    /* whether W or + depends on the ancestry */
-	/* Nothing to publish: HEAD reported beside the branch it points to, or a ref that holds
-	 * the new value already (git's pack-refs reports packing a ref as creating it). */
+	/* Nothing to publish: a command whose old and new value are the same, and the ref's. */
 	bool unchanged;
 	enum ref_refusal refusal;
 	char reason[256]; /* for git's status line and the audit record */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+unsigned long long journal_rotate_bytes = JOURNAL_ROTATE_BYTES;
+
 static void name_of(char *out, size_t size, const char *key, const char *suffix)
 {
 	xsnprintf(out, size, "%s.%s", key, suffix);
@@ -160,12 +162,16 @@ void journal_changes_free(struct journal_changes *changes)
 	*changes = (struct journal_changes){0};
 }
 
-/* Read fd from offset to its end, into changes. */
+/* Read fd from offset to its end, into changes. A mark taken in the middle of an append
+ * (marks take no lock) falls inside a line: that line counts, from its start. */
 static int read_from(int fd, uint64_t offset, struct journal_changes *changes, struct error *err)
 {
 	struct stat st;
+	char byte;
 	if (fstat(fd, &st) != 0)
 		return error_set(err, "cannot stat the journal: %s", strerror(errno));
+	while (offset > HEADER_LEN && pread(fd, &byte, 1, (off_t)offset - 1) == 1 && byte != '\n')
+		offset--;
 	if ((uint64_t)st.st_size <= offset)
 		return 0;
 	size_t len = (size_t)((uint64_t)st.st_size - offset);
@@ -227,13 +233,13 @@ static int rotate_if_long(struct state *state, const char *key, int fd, struct e
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return error_set(err, "cannot stat the journal: %s", strerror(errno));
-	if (st.st_size < JOURNAL_ROTATE_BYTES)
+	if ((unsigned long long)st.st_size < journal_rotate_bytes)
 		return 0;
 	name_of(name, sizeof(name), key, "journal");
 	name_of(rotated, sizeof(rotated), key, "journal.1");
 	if (renameat(state->repos_fd, name, state->repos_fd, rotated) != 0)
 		return error_set(err, "cannot rotate the journal: %s", strerror(errno));
-	return create_journal(state, key, true, err) == 0 ? 1 : -1;
+	return create_journal(state, key, false, err) == 0 ? 1 : -1;
 }
 
 int journal_append(struct state *state, const char *key, const struct journal_entry *entries,

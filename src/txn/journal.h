@@ -15,8 +15,11 @@
 #include "common/relay.h"
 #include "txn/state.h"
 
-/* A journal longer than this is rotated to KEY.journal.1 at the next publish. */
-#define JOURNAL_ROTATE_BYTES (1u << 20)
+/* A journal longer than this is rotated to KEY.journal.1 at the next publish (a push may add
+ * up to about 10 MiB: RELAY_MAX_COMMANDS lines). */
+#define JOURNAL_ROTATE_BYTES (16u << 20)
+/* The threshold in use: JOURNAL_ROTATE_BYTES (the unit tests lower it). */
+extern unsigned long long journal_rotate_bytes;
 
 /* A journal file starts with "# gitcage journal GENERATION\n", a random name of its own:
  * inode numbers are reused, so they cannot tell one journal file from the next. */

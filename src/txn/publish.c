@@ -164,23 +164,45 @@ static size_t pick(struct txn_ref *refs, size_t count, struct txn_ref **picked)
 	return n;
 }
 
-size_t publish_refs(struct updater *u, struct txn_ref *refs, size_t count, bool atomic)
+/* Transactions of batch refs each, over picked; returns how many were published. A failed
+ * one refuses its refs with git's reason. */
+static size_t in_batches(struct updater *u, struct txn_ref **picked, size_t total, size_t batch)
 {
-	struct txn_ref **picked = xcalloc(count, sizeof(*picked));
-	size_t total = pick(refs, count, picked), done = 0;
 	char reason[256];
-	for (size_t i = 0; i < total;) {
-		size_t batch = atomic ? total : 1;
+	size_t done = 0;
+	for (size_t i = 0; i < total; i += batch) {
+		size_t n = total - i < batch ? total - i : batch;
 		if (u->pid <= 0)
 			publish_start(&u->spec, u);
-		if (transaction(u, picked + i, batch)) {
-			done += batch;
+		if (transaction(u, picked + i, n)) {
+			done += n;
 		} else {
 			/* git gave up on this transaction: say why, go on with a new git. */
 			fail_updater(u, reason, sizeof(reason));
-			refuse_all(picked + i, batch, reason);
+			refuse_all(picked + i, n, reason);
 		}
-		i += batch;
+	}
+	return done;
+}
+
+size_t publish_refs(struct updater *u, struct txn_ref *refs, size_t count, bool atomic)
+{
+	struct txn_ref **picked = xcalloc(count, sizeof(*picked));
+	size_t total = pick(refs, count, picked), done;
+	if (atomic || total <= 1) {
+		done = in_batches(u, picked, total, total ? total : 1);
+	} else {
+		/* One transaction for all first: a thousand refs one by one hold the lock for
+		 * seconds. Only if git refuses it, the refs one by one, each for itself. */
+		struct txn_ref **again = xcalloc(total, sizeof(*again));
+		memcpy(again, picked, total * sizeof(*again));
+		done = in_batches(u, picked, total, total);
+		if (!done) {
+			for (size_t i = 0; i < total; i++)
+				again[i]->refusal = REFUSAL_NONE, again[i]->reason[0] = '\0';
+			done = in_batches(u, again, total, 1);
+		}
+		free(again);
 	}
 	free(picked);
 	return done;

@@ -76,7 +76,8 @@ int session_begin(struct state *state, const char *key, struct session *out, str
 	close(sweep);
 	if (rc == 0 && make_subdir(out, "upper", out->upper_path, &out->upper_fd, err) == 0 &&
 	    make_subdir(out, "work", out->work_path, &out->work_fd, err) == 0 &&
-	    make_subdir(out, "stage", out->stage_path, &out->stage_fd, err) == 0)
+	    make_subdir(out, "stage", out->stage_path, &out->stage_fd, err) == 0 &&
+	    make_subdir(out, "checked", out->checked_path, &out->checked_fd, err) == 0)
 		return 0;
 	session_end(out);
 	return -1;
@@ -84,15 +85,15 @@ int session_begin(struct state *state, const char *key, struct session *out, str
 
 void session_end(struct session *s)
 {
-	int *fds[] = {&s->upper_fd, &s->work_fd, &s->stage_fd};
+	int *fds[] = {&s->upper_fd, &s->work_fd, &s->stage_fd, &s->checked_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
 	if (s->name[0] && repofs_remove(s->state->sessions_fd, s->name) != 0)
-		warn_line("warning: cannot remove the session directory %s/sessions/%s: %s",
-			  s->state->path, s->name, strerror(errno));
+		log_admin("cannot remove the session directory %s/sessions/%s: %s", s->state->path,
+			  s->name, strerror(errno));
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -106,8 +107,8 @@ static void sweep_one(struct state *state, const char *name)
 	if (fd < 0)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && repofs_remove(state->sessions_fd, name) != 0)
-		warn_line("warning: cannot remove the stale session %s/sessions/%s: %s",
-			  state->path, name, strerror(errno));
+		log_admin("cannot remove the stale session %s/sessions/%s: %s", state->path, name,
+			  strerror(errno));
 	close(fd);
 }
 
@@ -119,9 +120,12 @@ void session_sweep(struct state *state)
 	int fd = openat(state->sessions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *entry;
-	while (dir && (entry = readdir(dir)))
-		if (entry->d_name[0] != '.')
+	while (dir && (entry = readdir(dir))) {
+		if (repofs_is_leftover(entry->d_name))
+			repofs_remove(state->sessions_fd, entry->d_name); /* nobody's: a cut-short removal */
+		else if (entry->d_name[0] != '.')
 			sweep_one(state, entry->d_name);
+	}
 	if (dir)
 		closedir(dir);
 	else if (fd >= 0)

@@ -70,18 +70,10 @@ static int copy_one(int upper_fd, int stage_fd, const char *path, unsigned long 
 	return rc;
 }
 
-/* Every index needs its pack, every pack its index: git would ignore the one, and never
- * find the other. */
-static int check_pairs(const struct strvec *packs, struct error *err)
+static bool is_pack(const char *path)
 {
-	char other[4096];
-	for (size_t i = 0; i < packs->count; i++) {
-		const char *path = packs->items[i], *suffix = strrchr(path, '.') + 1;
-		sibling(path, strcmp(suffix, "pack") == 0 ? "idx" : "pack", other, sizeof(other));
-		if (!listed(packs, other))
-			return error_set(err, "%s has no %s", path, strrchr(other, '.'));
-	}
-	return 0;
+	size_t len = strlen(path);
+	return len > 5 && strcmp(path + len - 5, ".pack") == 0;
 }
 
 int stage_copy(int upper_fd, int stage_fd, const struct upper_scan *scan,
@@ -89,19 +81,29 @@ int stage_copy(int upper_fd, int stage_fd, const struct upper_scan *scan,
 	       struct error *err)
 {
 	err->message[0] = '\0';
-	if (check_pairs(&scan->packs, err) != 0)
-		return -1;
 	const struct strvec *lists[] = {&scan->packs, &scan->loose};
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (size_t i = 0; i < lists[l]->count; i++) {
 			const char *path = lists[l]->items[i];
-			if (listed(done, path))
+			if (listed(done, path) || (l == 0 && !is_pack(path)))
 				continue;
 			if (copy_one(upper_fd, stage_fd, path, max_size, err) != 0)
 				return -1;
 			strvec_push(copied, path);
 		}
 	}
+	return 0;
+}
+
+int stage_import(int from_dir, const char *name, int stage_fd, const char *pack,
+		 struct error *err)
+{
+	char idx[4096];
+	sibling(pack, "idx", idx, sizeof(idx));
+	if (copy_one(from_dir, stage_fd, name, 0, err) != 0)
+		return -1;
+	if (renameat(stage_fd, name, stage_fd, idx) != 0)
+		return error_set(err, "cannot stage the index of %s: %s", pack, strerror(errno));
 	return 0;
 }
 

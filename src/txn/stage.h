@@ -9,13 +9,19 @@
 #include "common/util.h"
 #include "txn/upper.h"
 
-/* Copy the new objects of scan (packs with their index, loose objects) from upper_fd into
- * stage_fd, each at most max_size bytes (0: no limit), skipping those named in done. Appends
- * what it copied to copied. A pack without its index, a file that is not a regular one or a
- * hard link, or one over the limit fails the whole step. */
+/* Copy the new objects of scan (packs, without the index and reverse index git wrote: never
+ * read, never published; and loose objects) from upper_fd into stage_fd, each at most
+ * max_size bytes (0: no limit), skipping those named in done. Appends what it copied to
+ * copied. A file that is not a regular one or a hard link, or one over the limit fails the
+ * whole step. */
 int stage_copy(int upper_fd, int stage_fd, const struct upper_scan *scan,
 	       unsigned long long max_size, const struct strvec *done, struct strvec *copied,
 	       struct error *err);
+
+/* Copy from_dir/name, a file the verifier made, into the stage beside pack as pack's index
+ * (objects/pack/pack-X.idx), 0444. Only a regular file, not a link, is taken. */
+int stage_import(int from_dir, const char *name, int stage_fd, const char *pack,
+		 struct error *err);
 
 /* Move the staged files named in staged into the repository: packs before their index (git
  * finds a pack by its .idx), then loose objects. A file the repository already has is left as

@@ -24,27 +24,26 @@
 /* An honest hook writes its whole request at once, and receive-pack asks once per push: a
  * hook that takes longer, or a session that asks more often, is not git's doing. */
 #define REQUEST_WAIT_MS 60000
-#define MAX_REQUESTS 8
+#define MAX_REQUESTS 1
 
 int txn_begin(struct txn *t, const struct txn_options *opt, const char *state_path,
 	      struct error *err)
 {
 	*t = (struct txn){.opt = *opt};
+	if (opt->cfg->limits.timeout)
+		t->deadline_ms = clock_ms() + (long long)opt->cfg->limits.timeout * 1000;
 	if (state_open(state_path, &t->state, err) != 0)
 		return -1;
 	state_repo_key(opt->repo_fd, t->key, sizeof(t->key));
 	session_sweep(&t->state);
 	if (session_begin(&t->state, t->key, &t->session, err) != 0)
 		return -1;
-	/* The mark under the lock, shared: never in the middle of another's publish. */
-	int lock = journal_lock(&t->state, t->key, LOCK_SH, LOCK_WAIT_MS, err);
-	if (lock < 0)
-		return -1;
+	/* No lock: a session must not wait for another's long publish to begin. A mark in the
+	 * middle of an append is read back from the start of that line (journal.c). */
 	int rc = journal_mark(&t->state, t->key, &t->mark, err);
-	close(lock);
 	if (rc == 0 && opt->ahead) {
 		struct verifier_spec spec = {opt->repo_path, opt->repo_fd, t->session.stage_path,
-					     &opt->cfg->limits};
+					     t->session.checked_path, &opt->cfg->limits};
 		verifier_start(&spec, &t->verifier);
 		struct publish_spec updater = {opt->cfg->git, opt->repo_path};
 		publish_start(&updater, &t->updater);
@@ -71,12 +70,27 @@ static bool has(const struct strvec *list, const char *path)
 	return false;
 }
 
+/* Whether the session published path itself: an object it staged, or the index or reverse
+ * index beside a pack it staged (the index published is the verifier's). */
+static bool ours(const struct txn *t, const char *path)
+{
+	char pack[128];
+	size_t len = strlen(path);
+	if (has(&t->handled, path))
+		return true;
+	if (strncmp(path, "objects/pack/pack-", 18) != 0 || len != 62 ||
+	    (strcmp(path + 58, ".idx") != 0 && strcmp(path + 58, ".rev") != 0))
+		return false;
+	snprintf(pack, sizeof(pack), "%.58s.pack", path);
+	return has(&t->handled, pack);
+}
+
 /* A copy-up that is not one of ours: the upper layer keeps what the session published, and
  * the repository has it now. */
 static const char *foreign_copy_up(const struct txn *t, const struct upper_scan *scan)
 {
 	for (size_t i = 0; i < scan->copy_ups.count; i++)
-		if (!has(&t->handled, scan->copy_ups.items[i]))
+		if (!ours(t, scan->copy_ups.items[i]))
 			return scan->copy_ups.items[i];
 	return NULL;
 }
@@ -93,6 +107,9 @@ static const char *outside_push(const struct txn *t, const struct upper_scan *sc
 		snprintf(buf, size, "%s was written by git itself", scan->refs.items[0]);
 	else if (copy_up)
 		snprintf(buf, size, "%s changes an existing object file", copy_up);
+	else if (scan->loose.count)
+		snprintf(buf, size, "%s is a loose object, and receive-pack keeps packs",
+			 scan->loose.items[0]);
 	else
 		return NULL;
 	return buf;
@@ -137,12 +154,14 @@ static void build_check(const struct txn *t, const struct txn_ref *refs, size_t 
 			struct check_request *check, size_t *index)
 {
 	*check = (struct check_request){.max_blob_size = t->opt.policy->max_blob_size};
+	for (size_t i = 0; t->opt.fsck_ignore && i < t->opt.fsck_ignore->count; i++)
+		strvec_push(&check->fsck_ignore, t->opt.fsck_ignore->items[i]);
 	for (size_t i = 0; i < t->pending.count; i++) {
 		const char *path = t->pending.items[i];
 		size_t len = strlen(path);
 		if (strncmp(path, "objects/pack/", 13) != 0)
 			strvec_push(&check->loose, path);
-		else if (len > 4 && strcmp(path + len - 4, ".idx") == 0)
+		else if (len > 5 && strcmp(path + len - 5, ".pack") == 0)
 			strvec_push(&check->packs, path);
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -153,6 +172,22 @@ static void build_check(const struct txn *t, const struct txn_ref *refs, size_t 
 		check_add_command(check, refs[i].old_id, refs[i].new_id, refs[i].ref,
 				  refs[i].ask_ff);
 	}
+}
+
+/* The verifier's indexes of the staged packs, copied into the stage beside their packs: they
+ * are what is published (the index git wrote in the sandbox never is). */
+static int import_indexes(struct txn *t, const struct check_request *check, struct error *err)
+{
+	char idx[128];
+	for (size_t i = 0; i < check->packs.count; i++) {
+		const char *pack = check->packs.items[i];
+		const char *name = strrchr(pack, '/') + 1;
+		snprintf(idx, sizeof(idx), "%.45s.idx", name);
+		if (stage_import(t->session.checked_fd, idx, t->session.stage_fd, pack, err) != 0)
+			return -1;
+		strvec_pushf(&t->pending, "%.58s.idx", pack);
+	}
+	return 0;
 }
 
 /* The facts, from the caged verifier; NULL when there is nothing to verify (deletions). */
@@ -168,10 +203,12 @@ static struct check_request *verify(struct txn *t, struct txn_ref *refs, size_t 
 		return NULL;
 	if (!t->verifier.running) {
 		struct verifier_spec spec = {t->opt.repo_path, t->opt.repo_fd,
-					     t->session.stage_path, &t->opt.cfg->limits};
+					     t->session.stage_path, t->session.checked_path,
+					     &t->opt.cfg->limits};
 		verifier_start(&spec, &t->verifier);
 	}
-	if (verifier_ask(&t->verifier, check, &t->stop_signal, &err) == 0)
+	if (verifier_ask(&t->verifier, check, &t->stop_signal, &err) == 0 &&
+	    (!check->objects_ok || import_indexes(t, check, &err) == 0))
 		return check;
 	for (size_t i = 0; i < count; i++)
 		decide_refuse(&refs[i], REFUSAL_FAILED, "cannot be verified: %s", err.message);
@@ -298,14 +335,58 @@ static int read_request(int fd, long long deadline_ms, struct strbuf *in)
 	return 0;
 }
 
+/* The answer, within a deadline: a hook that never reads must not hold the publisher (and,
+ * through it, the session's timeout and its stop signals). A hook that went away learns
+ * nothing. */
+static void write_answer(int fd, long long deadline_ms, const struct strbuf *out)
+{
+	for (size_t done = 0; done < out->len;) {
+		long long left = deadline_ms - clock_ms();
+		struct pollfd pfd = {fd, POLLOUT, 0};
+		if (left <= 0 || poll(&pfd, 1, (int)(left > 60000 ? 60000 : left)) <= 0)
+			return;
+		ssize_t n = write(fd, out->data + done, out->len - done);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+}
+
+/* A channel is a unix stream socket, as the hook makes it; anything else (a FIFO, a file, the
+ * control socket itself) is not a hook's. It is read and written without blocking. */
+static bool usable_channel(int fd)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+		return false;
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
+		return false;
+	int flags = fcntl(fd, F_GETFL);
+	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+/* A channel's deadline: soon, and never past the session's own (the sandbox's timeout cannot
+ * fire while the publisher talks to a hook). */
+static long long channel_deadline(const struct txn *t)
+{
+	long long soon = clock_ms() + REQUEST_WAIT_MS;
+	return t->deadline_ms && t->deadline_ms < soon ? t->deadline_ms : soon;
+}
+
 static void serve_channel(struct txn *t, int fd)
 {
 	struct strbuf in = {0}, out = {0};
 	struct relay_request req;
 	struct error err = {""};
-	if (++t->requests > MAX_REQUESTS)
-		return; /* unanswered: the hook refuses everything itself */
-	if (read_request(fd, clock_ms() + REQUEST_WAIT_MS, &in) != 0 ||
+	/* receive-pack asks once per push; more requests would only hold the publisher's memory.
+	 * Unanswered, the hook refuses everything itself. */
+	if (++t->requests > MAX_REQUESTS || !usable_channel(fd))
+		return;
+	if (read_request(fd, channel_deadline(t), &in) != 0 ||
 	    relay_parse_request(in.data, in.len, &req, &err) != 0) {
 		/* Nothing to answer: the hook then refuses everything itself. */
 		strbuf_free(&in);
@@ -315,7 +396,7 @@ static void serve_channel(struct txn *t, int fd)
 	struct relay_answer answer = {.verdicts = xcalloc(req.count, sizeof(*answer.verdicts))};
 	handle(t, &req, refs, &answer);
 	relay_format_answer(&req, &answer, &out);
-	(void)write_all(fd, out.data, out.len); /* a hook that went away learns nothing */
+	write_answer(fd, channel_deadline(t), &out);
 	relay_answer_free(&answer);
 	relay_request_free(&req);
 	strbuf_free(&in);
@@ -415,7 +496,7 @@ void txn_finish(struct txn *t)
 			strvec_pushf(&t->discarded, "%s deletes existing objects",
 				     scan.deletes.items[i]);
 		for (size_t i = 0; t->opt.strict && i < scan.copy_ups.count; i++)
-			if (!has(&t->handled, scan.copy_ups.items[i]))
+			if (!ours(t, scan.copy_ups.items[i]))
 				strvec_pushf(&t->discarded, "%s changes an existing object file",
 					     scan.copy_ups.items[i]);
 		t->deletes = scan.deletes.count > 0;

@@ -32,6 +32,7 @@ struct txn_options {
 	/* serve refuses a push when git wrote anything outside it; run discards what is
 	 * neither an object nor a ref. */
 	bool strict;
+	const struct words *fsck_ignore; /* fsck message ids the repository's history needs */
 	/* Start the verifier and git update-ref with the session, so that their start costs
 	 * nothing when the push asks (serve); a run asks only once its command is done. */
 	bool ahead;
@@ -48,7 +49,8 @@ struct txn {
 	struct txn_ref *refs;  /* every ref update asked for, with its fate */
 	size_t ref_count, ref_cap;
 	size_t published;
-	unsigned requests; /* relay requests so far */
+	unsigned requests;     /* relay requests so far */
+	long long deadline_ms; /* the session's end by its timeout, or 0 */
 	int stop_signal;	 /* a nested wait saw SIGTERM, SIGHUP or SIGINT */
 	char refusal[1024];	 /* why the whole session was refused, or "" */
 	struct strvec discarded; /* what git wrote that was not published, for the audit */

@@ -162,7 +162,7 @@ static int scan_entry(const char *walked, mode_t type, int parent_fd, const char
 		break;
 	case UPPER_REFUSED:
 		strvec_pushf(&w->scan->refused, "%s %s", path, why);
-		break;
+		return REPOFS_WALK_SKIP; /* what is under it changes nothing */
 	default:
 		break;
 	}
@@ -175,6 +175,8 @@ int upper_scan(int upper_fd, int repo_fd, struct upper_scan *out, struct error *
 	*out = (struct upper_scan){0};
 	if (repofs_walk(upper_fd, ".", scan_entry, &w) != 0) {
 		upper_scan_free(out);
+		if (errno == ELOOP)
+			return error_set(err, "git wrote directories nested too deep to read");
 		return error_set(err, "cannot read what git wrote: %s", strerror(errno));
 	}
 	return 0;

@@ -56,7 +56,8 @@ void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 	const char *extra[] = {spec->stage_path, NULL, NULL};
 	if (strncmp(guard_dir, "/usr/", 5) != 0)
 		extra[1] = guard_dir;
-	char *argv[] = {guard, "check", (char *)spec->repo_path, (char *)spec->stage_path, NULL};
+	char *argv[] = {guard, "check", (char *)spec->repo_path, (char *)spec->stage_path,
+			(char *)spec->checked_path, NULL};
 	if (pipe2(request, O_CLOEXEC) != 0)
 		die_errno("cannot make a pipe for the verifier");
 	*v = (struct verifier){.request_fd = request[1],
@@ -67,6 +68,7 @@ void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 	    .repo_path = spec->repo_path,
 	    .repo_fd = spec->repo_fd,
 	    .extra_readonly = extra,
+	    .writable_dir = spec->checked_path,
 	    .etc = guard_etc,
 	    .argv = argv,
 	    .envp = hygiene_sandbox_env(0, 0),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Running gitcage-guard, caged: a sandbox of its own with the repository and the stage
- * read-only, no network, a minimal /etc, and nothing else. It parses what the push brought,
- * and a bug in that parsing must not give write access to anything. */
+ * read-only, no network, a minimal /etc, and nothing else but a directory for the pack indexes
+ * it makes. It parses what the push brought, and a bug in that parsing must not give write
+ * access to anything else. */
 #ifndef GITCAGE_TXN_VERIFIER_H
 #define GITCAGE_TXN_VERIFIER_H
 
@@ -13,6 +14,7 @@ struct verifier_spec {
 	const char *repo_path;
 	int repo_fd;
 	const char *stage_path;
+	const char *checked_path; /* the one directory the verifier may write: its indexes */
 	const struct limits *limits;
 };
 

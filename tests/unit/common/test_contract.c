@@ -16,7 +16,7 @@
 #define A     "1111111111111111111111111111111111111111"
 #define B     "2222222222222222222222222222222222222222"
 #define Z     "0000000000000000000000000000000000000000"
-#define PACK  "objects/pack/pack-3333333333333333333333333333333333333333.idx"
+#define PACK  "objects/pack/pack-3333333333333333333333333333333333333333.pack"
 #define LOOSE "objects/44/44444444444444444444444444444444444444"
 
 static void test_request_round_trip(void **state)
@@ -26,6 +26,7 @@ static void test_request_round_trip(void **state)
 	struct strbuf text = {0};
 	struct error err;
 	strvec_push(&req.packs, PACK);
+	strvec_push(&req.fsck_ignore, "badTimezone");
 	strvec_push(&req.loose, LOOSE);
 	check_add_command(&req, A, B, "refs/heads/main", true);
 	check_add_command(&req, A, Z, "refs/heads/gone", false);
@@ -33,6 +34,7 @@ static void test_request_round_trip(void **state)
 	assert_int_equal(check_parse_request(text.data, text.len, &back, &err), 0);
 	assert_int_equal(back.max_blob_size, 4096);
 	assert_string_equal(back.packs.items[0], PACK);
+	assert_string_equal(back.fsck_ignore.items[0], "badTimezone");
 	assert_string_equal(back.loose.items[0], LOOSE);
 	assert_int_equal(back.count, 2);
 	assert_true(back.commands[0].ask_ff);
@@ -48,7 +50,9 @@ static void test_request_paths_of_the_object_shapes_only(void **state)
 	(void)state;
 	static const char *const paths[] = {
 	    "pack objects/pack/../../../etc/passwd\n",
-	    "pack objects/pack/pack-3333333333333333333333333333333333333333.pack\n",
+	    "pack objects/pack/pack-3333333333333333333333333333333333333333.idx\n",
+	    "fsck-ignore bad id\n",
+	    "fsck-ignore ../x\n",
 	    "pack /etc/passwd\n",
 	    "loose objects/44/4444444444444444444444444444444444444/\n",
 	    "loose objects/../44444444444444444444444444444444444444444\n",

@@ -192,13 +192,18 @@ static void test_symbolic_and_outside_refs(void **state)
 	assert_int_equal(head->refusal, REFUSAL_NAME);
 }
 
-static void test_already_so_is_unchanged(void **state)
+static void test_noop_is_unchanged_already_so_is_moved(void **state)
 {
 	struct fixture *f = *state;
-	struct txn_ref *ref = add(f, Z, B, "refs/heads/topic", B, "commit", CHECK_FF_UNASKED);
+	struct txn_ref *noop = add(f, B, B, "refs/heads/topic", B, "commit", CHECK_FF_UNASKED);
+	/* The value wanted is there already, but not the one the session claims it saw: as git
+	 * would, refuse it rather than report (and audit, and notify) a change that never was. */
+	struct txn_ref *claimed = add(f, A, B, "refs/heads/other", B, "commit", CHECK_FF_UNASKED);
 	decide(f);
-	assert_int_equal(ref->refusal, REFUSAL_NONE);
-	assert_true(ref->unchanged);
+	assert_int_equal(noop->refusal, REFUSAL_NONE);
+	assert_true(noop->unchanged);
+	assert_int_equal(claimed->refusal, REFUSAL_MOVED);
+	assert_false(claimed->unchanged);
 }
 
 static void test_atomic_refuses_all(void **state)
@@ -237,7 +242,7 @@ int main(void)
 	    T(test_facts_refuse),
 	    T(test_bad_objects_refuse_everything),
 	    T(test_symbolic_and_outside_refs),
-	    T(test_already_so_is_unchanged),
+	    T(test_noop_is_unchanged_already_so_is_moved),
 	    T(test_atomic_refuses_all),
 	    T(test_run_has_no_rules),
 	};

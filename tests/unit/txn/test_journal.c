@@ -39,6 +39,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->state_path, sizeof(f->state_path), "%s/state", f->dir);
 	assert_int_equal(state_open(f->state_path, &f->state, &err), 0);
+	journal_rotate_bytes = 64 << 10; /* the same rotation, sooner */
 	*state = f;
 	return 0;
 }
@@ -47,7 +48,9 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	state_close(&f->state);
-	repofs_remove(AT_FDCWD, f->dir);
+	int tmp = open("/tmp", O_PATH | O_DIRECTORY); /* repofs resolves beneath a directory */
+	assert_int_equal(repofs_remove(tmp, f->dir + strlen("/tmp/")), 0);
+	close(tmp);
 	free(f);
 	return 0;
 }

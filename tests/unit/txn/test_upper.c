@@ -100,35 +100,97 @@ static void touch(int dir, const char *path, mode_t mode)
 	assert_int_equal(fchmodat(dir, path, mode, 0), 0);
 }
 
+/* Two scratch directories, an upper (git's private layer) and a lower (the repository). */
+struct layers {
+	char dir[64];
+	int up, low;
+};
+
+static void layers_make(struct layers *l)
+{
+	char upper[96], lower[96];
+	snprintf(l->dir, sizeof(l->dir), "/tmp/gitcage-test-upper.XXXXXX");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(upper, sizeof(upper), "%s/upper", l->dir);
+	snprintf(lower, sizeof(lower), "%s/lower", l->dir);
+	assert_int_equal(mkdir(upper, 0700), 0);
+	assert_int_equal(mkdir(lower, 0700), 0);
+	l->up = open(upper, O_RDONLY | O_DIRECTORY);
+	l->low = open(lower, O_PATH | O_DIRECTORY);
+	assert_true(l->up >= 0 && l->low >= 0);
+}
+
+/* repofs resolves beneath a directory: the scratch tree is removed from /tmp's fd. */
+static void layers_remove(struct layers *l)
+{
+	close(l->up);
+	close(l->low);
+	int tmp = open("/tmp", O_PATH | O_DIRECTORY);
+	assert_int_equal(repofs_remove(tmp, l->dir + strlen("/tmp/")), 0);
+	close(tmp);
+	assert_int_equal(access(l->dir, F_OK), -1);
+}
+
 static void test_scan_of_a_real_tree(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/gitcage-test-upper.XXXXXX", upper[64], lower[64];
+	struct layers l;
 	struct upper_scan scan;
 	struct error err;
-	assert_non_null(mkdtemp(dir));
-	snprintf(upper, sizeof(upper), "%s/upper", dir);
-	snprintf(lower, sizeof(lower), "%s/lower", dir);
-	assert_int_equal(mkdir(upper, 0700), 0);
-	assert_int_equal(mkdir(lower, 0700), 0);
-	int up = open(upper, O_RDONLY | O_DIRECTORY), low = open(lower, O_PATH | O_DIRECTORY);
-	touch(up, "objects/pack/pack-" HEX ".pack", 0444);
-	touch(up, "objects/pack/pack-" HEX ".idx", 0444);
-	touch(up, "objects/ab/cdef0123456789abcdef0123456789abcdef01", 0444);
-	touch(low, "objects/ab/cdef0123456789abcdef0123456789abcdef01", 0444);
-	touch(up, "HEAD", 0644);
-	touch(up, "refs/heads/main", 0644);
-	assert_int_equal(symlinkat("/etc/passwd", up, "refs/heads/link"), 0);
-	assert_int_equal(upper_scan(up, low, &scan, &err), 0);
+	layers_make(&l);
+	touch(l.up, "objects/pack/pack-" HEX ".pack", 0444);
+	touch(l.up, "objects/pack/pack-" HEX ".idx", 0444);
+	touch(l.up, "objects/ab/cdef0123456789abcdef0123456789abcdef01", 0444);
+	touch(l.low, "objects/ab/cdef0123456789abcdef0123456789abcdef01", 0444);
+	touch(l.up, "HEAD", 0644);
+	touch(l.up, "refs/heads/main", 0644);
+	assert_int_equal(symlinkat("/etc/passwd", l.up, "refs/heads/link"), 0);
+	assert_int_equal(upper_scan(l.up, l.low, &scan, &err), 0);
 	assert_int_equal(scan.packs.count, 2);
 	assert_int_equal(scan.loose.count, 0);
 	assert_int_equal(scan.copy_ups.count, 1);
 	assert_int_equal(scan.refs.count, 1);
 	assert_int_equal(scan.refused.count, 2); /* HEAD, the link */
 	upper_scan_free(&scan);
-	close(up);
-	close(low);
-	repofs_remove(AT_FDCWD, dir);
+	layers_remove(&l);
+}
+
+/* Makes DEPTH nested directories "d" under name in dir. */
+static void nest(int dir, const char *name, int depth)
+{
+	assert_int_equal(mkdirat(dir, name, 0700), 0);
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < depth; i++) {
+		assert_int_equal(mkdirat(fd, "d", 0700), 0);
+		int next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* A refused directory is reported, not walked: however deep, the scan ends. A directory git
+ * may write, nested too deep, fails the scan with its own message. Both are removed. */
+static void test_scan_of_deep_trees(void **state)
+{
+	(void)state;
+	struct layers l;
+	struct upper_scan scan;
+	struct error err;
+	layers_make(&l);
+	nest(l.up, "x", 300);
+	assert_int_equal(upper_scan(l.up, l.low, &scan, &err), 0);
+	assert_int_equal(scan.refused.count, 1);
+	assert_string_equal(scan.refused.items[0], "x is a directory git does not write");
+	upper_scan_free(&scan);
+	assert_int_equal(mkdirat(l.up, "refs", 0700), 0);
+	int refs = openat(l.up, "refs", O_RDONLY | O_DIRECTORY);
+	nest(refs, "heads", 300);
+	close(refs);
+	assert_int_equal(upper_scan(l.up, l.low, &scan, &err), -1);
+	assert_string_equal(err.message, "git wrote directories nested too deep to read");
+	layers_remove(&l);
 }
 
 int main(void)
@@ -136,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_kind_of_entry),
 	    cmocka_unit_test(test_scan_of_a_real_tree),
+	    cmocka_unit_test(test_scan_of_deep_trees),
 	};
 	return cmocka_run_group_tests_name("upper", tests, NULL, NULL);
 }
