@@ -5,7 +5,6 @@
 #include "common/config.h"
 #include "common/config_parse.h"
 
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +38,9 @@ enum value_kind {
 	VALUE_AUDIT,	      /* "syslog" or an absolute path */
 	VALUE_COMMAND,	      /* an absolute program path, then arguments */
 	VALUE_PRINCIPALS,     /* users and @groups */
+	VALUE_MEMBERS,	      /* users, @groups, or repository names and patterns */
+	VALUE_RULE,	      /* users and @groups, for a shorthand rule (read, write) */
+	VALUE_BRANCH,	      /* a branch name */
 	VALUE_REFS,	      /* ref patterns */
 	VALUE_FSCK_IDS,	      /* git fsck message ids: letters */
 	VALUE_BOOL,	      /* stored as int */
@@ -54,6 +56,9 @@ static const char *const value_expected[] = {
     [VALUE_AUDIT] = "syslog or an absolute file path",
     [VALUE_COMMAND] = "an absolute path to a program, then its arguments",
     [VALUE_PRINCIPALS] = "user names and @groups",
+    [VALUE_MEMBERS] = "user names, @groups, or repository names and patterns",
+    [VALUE_RULE] = "user names, @groups and CREATOR",
+    [VALUE_BRANCH] = "a branch name such as main",
     [VALUE_REFS] = "ref patterns starting with refs/",
     [VALUE_FSCK_IDS] = "git fsck message ids such as badTimezone",
     [VALUE_BOOL] = "yes, no, true, false, on, off, 1 or 0",
@@ -66,12 +71,21 @@ static const char *const value_expected[] = {
 struct key_spec {
 	const char *name;
 	enum value_kind kind;
-	size_t offset; /* of the field in the section's struct */
+	size_t offset;	    /* of the field in the section's struct */
+	size_t line_offset; /* of an int that records the key's line, or NO_LINE */
+	bool repeats;	    /* may be given more than once: each adds to the last */
 };
+
+#define NO_LINE ((size_t)-1)
 
 #define KEY(name, kind, type, field)                                                               \
 	{                                                                                          \
-		name, kind, offsetof(type, field)                                                  \
+		name, kind, offsetof(type, field), NO_LINE, false                                  \
+	}
+/* A key whose line is kept, for messages that name the line that decided. */
+#define KEY_LINE(name, kind, type, field, line_field)                                              \
+	{                                                                                          \
+		name, kind, offsetof(type, field), offsetof(type, line_field), false               \
 	}
 
 static const struct key_spec server_keys[] = {
@@ -82,7 +96,8 @@ static const struct key_spec server_keys[] = {
     KEY("keys", VALUE_PATH, struct config, keys),
     KEY("hooks", VALUE_PATH, struct config, hooks),
     KEY("state", VALUE_PATH, struct config, state),
-    KEY("protect", VALUE_REFS, struct config, protect),
+    KEY("default-branch", VALUE_BRANCH, struct config, default_branch),
+    KEY_LINE("protect", VALUE_REFS, struct config, protect, protect_line),
     KEY("max-blob-size", VALUE_SIZE, struct config, max_blob_size),
     KEY("repo-hooks", VALUE_BOOL, struct config, repo_hooks),
     KEY("notify", VALUE_COMMAND, struct config, notify),
@@ -103,16 +118,20 @@ static const struct key_spec limits_keys[] = {
     KEY("tmp", VALUE_NONZERO_SIZE, struct limits, tmp),
 };
 
+/* members may repeat, so that a long list fits inih's line limit. */
 static const struct key_spec group_keys[] = {
-    KEY("members", VALUE_PRINCIPALS, struct config_group, members),
+    {"members", VALUE_MEMBERS, offsetof(struct config_group, members), NO_LINE, true},
 };
 
+/* Besides these, a [repo] section takes access rules (parse_rule); read and write are
+ * shorthand for the rules "R" and "RW+" (the field is unused: the rule is what counts). */
 static const struct key_spec repo_keys[] = {
-    KEY("read", VALUE_PRINCIPALS, struct repo_rule, read),
-    KEY("write", VALUE_PRINCIPALS, struct repo_rule, write),
-    KEY("protect", VALUE_REFS, struct repo_rule, protect),
+    KEY("read", VALUE_RULE, struct repo_rule, rules),
+    KEY("write", VALUE_RULE, struct repo_rule, rules),
+    KEY_LINE("protect", VALUE_REFS, struct repo_rule, protect, protect_line),
     KEY("max-blob-size", VALUE_SIZE, struct repo_rule, max_blob_size),
     KEY("repo-hooks", VALUE_BOOL, struct repo_rule, repo_hooks),
+    KEY("deny-rules", VALUE_BOOL, struct repo_rule, deny_rules),
     KEY("notify", VALUE_COMMAND, struct repo_rule, notify),
     KEY("allow-filter", VALUE_BOOL, struct repo_rule, features.allow_filter),
     KEY("push-options", VALUE_BOOL, struct repo_rule, features.push_options),
@@ -153,8 +172,7 @@ _Static_assert(ARRAY_SIZE(server_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_K
 
 /* ---- small helpers ---- */
 
-/* Grow array by one zeroed element of size bytes; returns the new array. */
-static void *append_zeroed(void *array, size_t count, size_t size)
+void *config_append_zeroed(void *array, size_t count, size_t size)
 {
 	char *grown = reallocarray(array, count + 1, size);
 	if (!grown)
@@ -172,7 +190,7 @@ void config_errors_add(struct config_errors *errors, const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		die("out of memory");
-	errors->lines = append_zeroed(errors->lines, errors->count, sizeof(*errors->lines));
+	errors->lines = config_append_zeroed(errors->lines, errors->count, sizeof(*errors->lines));
 	errors->lines[errors->count++] = line;
 }
 
@@ -191,7 +209,7 @@ void config_parser_error(struct config_parser *p, int line, const char *fmt, ...
 	p->error_count++;
 }
 
-static bool has_control(const char *s)
+bool config_has_control(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -199,25 +217,38 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/* User and group names: [A-Za-z0-9._-]+, not starting with '-' (it would read as an option
- * wherever the name reaches a command line) or '.' (hidden files, "." and ".."). */
+static bool name_char(char c, bool user)
+{
+	bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return alnum || c == '.' || c == '_' || c == '-' || (user && (c == '@' || c == '+'));
+}
+
+/* Names never start with '-' (it would read as an option wherever the name reaches a command
+ * line) or '.' (hidden files, "." and ".."); a user name never starts with '@' (a group) or
+ * '+'. */
+static bool valid_name(const char *s, bool user)
+{
+	if (*s == '\0' || *s == '-' || *s == '.' || *s == '@' || *s == '+')
+		return false;
+	for (; *s; s++)
+		if (!name_char(*s, user))
+			return false;
+	return true;
+}
+
 bool config_valid_name(const char *s)
 {
-	if (*s == '\0' || *s == '-' || *s == '.')
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		bool alnum =
-		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
+	return valid_name(s, false);
+}
+
+bool config_valid_user(const char *s)
+{
+	return valid_name(s, true);
 }
 
 /* Why a [repo PATH] is unsafe or unreachable, or NULL. The request parser never produces
  * such a path, so a rule written this way would be dead or would point outside the root. */
-static const char *repo_path_problem(const char *path)
+const char *config_repo_path_problem(const char *path)
 {
 	if (*path == '\0')
 		return "it is empty";
@@ -227,7 +258,7 @@ static const char *repo_path_problem(const char *path)
 		return "it is too long";
 	if (strchr(path, '~'))
 		return "it must not contain '~'";
-	if (has_control(path))
+	if (config_has_control(path))
 		return "it must not contain control characters";
 	for (const char *part = path;; part++) {
 		size_t len = strcspn(part, "/");
@@ -241,7 +272,7 @@ static const char *repo_path_problem(const char *path)
 	}
 }
 
-static void words_free(struct words *words)
+void config_words_free(struct words *words)
 {
 	for (size_t i = 0; i < words->count; i++)
 		free(words->items[i]);
@@ -249,13 +280,13 @@ static void words_free(struct words *words)
 	*words = (struct words){0};
 }
 
-static void words_split(const char *value, struct words *out)
+void config_words_split(const char *value, struct words *out)
 {
 	char *copy = xstrdup(value);
 	char *save = NULL;
 	*out = (struct words){0};
 	for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
-		out->items = append_zeroed(out->items, out->count, sizeof(*out->items));
+		out->items = config_append_zeroed(out->items, out->count, sizeof(*out->items));
 		out->items[out->count++] = xstrdup(word);
 	}
 	free(copy);
@@ -342,9 +373,9 @@ static void value_error(struct config_parser *p, const struct key_spec *key, con
 /* Absolute paths keep the result independent of the working directory sshd gives us. */
 static bool text_ok(enum value_kind kind, const char *value)
 {
-	if (has_control(value))
+	if (config_has_control(value))
 		return false;
-	if (kind == VALUE_AUDIT && strcmp(value, "syslog") == 0)
+	if ((kind == VALUE_AUDIT && strcmp(value, "syslog") == 0) || kind == VALUE_BRANCH)
 		return true;
 	return value[0] == '/';
 }
@@ -360,29 +391,44 @@ static void set_text(struct config_parser *p, const struct key_spec *key, char *
 	*field = xstrdup(value);
 }
 
-static void add_group_ref(struct config_parser *p, const char *name)
+void config_schema_group_ref(struct config_parser *p, const char *name)
 {
 	p->schema->refs =
-	    append_zeroed(p->schema->refs, p->schema->ref_count, sizeof(*p->schema->refs));
+	    config_append_zeroed(p->schema->refs, p->schema->ref_count, sizeof(*p->schema->refs));
 	p->schema->refs[p->schema->ref_count++] = (struct group_ref){xstrdup(name), p->line};
 }
 
-/* Users and @groups; @all is every user. Each bad word is its own error. */
+/* One word of a principal list: a user, @group or @all, and CREATOR where rules allow it.
+ * An @group is remembered, to be checked once the whole file is read. */
+bool config_schema_principal(struct config_parser *p, const char *word, bool creator_ok)
+{
+	if (word[0] != '@')
+		return config_valid_user(word) && (creator_ok || strcmp(word, "CREATOR") != 0);
+	if (!config_valid_name(word + 1))
+		return false;
+	if (strcmp(word + 1, "all") != 0)
+		config_schema_group_ref(p, word + 1);
+	return true;
+}
+
+/* Users and @groups; @all is every user. Each bad word is its own error. Group members may
+ * also be repositories, for [repo @group]. */
 static bool check_principals(struct config_parser *p, const struct key_spec *key,
 			     const struct words *words)
 {
 	bool ok = true;
 	for (size_t i = 0; i < words->count; i++) {
 		const char *word = words->items[i];
-		const char *name = word[0] == '@' ? word + 1 : word;
-		if (!config_valid_name(name)) {
-			config_parser_error(p, p->line,
-					    "invalid %s in [%s]: '%s' is not a user name or @group",
-					    key->name, p->schema->title, word);
-			ok = false;
-		} else if (word[0] == '@' && strcmp(name, "all") != 0) {
-			add_group_ref(p, name);
-		}
+		if (config_schema_principal(p, word, key->kind == VALUE_RULE))
+			continue;
+		if (key->kind == VALUE_MEMBERS && config_repo_word_problem(word) == NULL)
+			continue;
+		config_parser_error(p, p->line, "invalid %s in [%s]: '%s' is not %s", key->name,
+				    p->schema->title, word,
+				    key->kind == VALUE_MEMBERS
+					? "a user name, @group, or repository name or pattern"
+					: "a user name or @group");
+		ok = false;
 	}
 	return ok;
 }
@@ -394,7 +440,7 @@ static bool check_refs(struct config_parser *p, const struct key_spec *key,
 	bool ok = true;
 	for (size_t i = 0; i < words->count; i++) {
 		const char *word = words->items[i];
-		if (strncmp(word, "refs/", 5) != 0 || has_control(word)) {
+		if (strncmp(word, "refs/", 5) != 0 || config_has_control(word)) {
 			config_parser_error(
 			    p, p->line, "invalid %s in [%s]: '%s' is not a ref pattern (%s)",
 			    key->name, p->schema->title, word, "it must start with refs/");
@@ -429,16 +475,37 @@ static void set_words(struct config_parser *p, const struct key_spec *key, struc
 		      const char *value)
 {
 	struct words words;
-	words_split(value, &words);
+	config_words_split(value, &words);
 	bool ok = key->kind == VALUE_REFS	? check_refs(p, key, &words)
 		  : key->kind == VALUE_FSCK_IDS ? check_fsck_ids(p, key, &words)
 						: check_principals(p, key, &words);
 	if (!ok) {
-		words_free(&words);
+		config_words_free(&words);
 		return;
 	}
-	words_free(field);
-	*field = words;
+	if (!key->repeats || !field->count) {
+		config_words_free(field);
+		*field = words;
+		return;
+	}
+	for (size_t i = 0; i < words.count; i++) {
+		field->items = config_append_zeroed(field->items, field->count, sizeof(char *));
+		field->items[field->count++] = words.items[i];
+	}
+	free(words.items);
+}
+
+/* The branch gitcage create points HEAD at: a name git would take for a new branch (a
+ * subset of git check-ref-format's rules, enough to keep it out of options and paths). */
+static bool branch_ok(const char *name)
+{
+	if (!*name || name[0] == '-' || name[0] == '.' || name[0] == '/' || strstr(name, "..") ||
+	    strstr(name, "//") || strstr(name, "@{") || strstr(name, "/.") ||
+	    name[strlen(name) - 1] == '/' || name[strlen(name) - 1] == '.')
+		return false;
+	if (strlen(name) >= 5 && strcmp(name + strlen(name) - 5, ".lock") == 0)
+		return false;
+	return !config_has_control(name) && !strpbrk(name, " ~^:?*[\\");
 }
 
 static void set_number(struct config_parser *p, const struct key_spec *key,
@@ -465,10 +532,20 @@ static void set_value(struct config_parser *p, const struct key_spec *key, void 
 	case VALUE_COMMAND:
 		set_text(p, key, field, value);
 		break;
+	case VALUE_BRANCH:
+		if (branch_ok(value))
+			set_text(p, key, field, value);
+		else
+			value_error(p, key, value);
+		break;
 	case VALUE_PRINCIPALS:
+	case VALUE_MEMBERS:
 	case VALUE_REFS:
 	case VALUE_FSCK_IDS:
 		set_words(p, key, field, value);
+		break;
+	case VALUE_RULE:
+		config_repo_shorthand(p, &p->cfg->repos[p->schema->index], key->name, value);
 		break;
 	case VALUE_BOOL:
 		if (parse_bool(value, field) < 0)
@@ -511,16 +588,23 @@ void config_schema_key(struct config_parser *p, const char *name, const char *va
 	while (i < spec->key_count && strcmp(spec->keys[i].name, name) != 0)
 		i++;
 	if (i == spec->key_count) {
+		if (p->schema->section == SECTION_REPO &&
+		    config_repo_rule(p, &p->cfg->repos[p->schema->index], name, value))
+			return;
 		config_parser_error(p, p->line, "unknown key '%s' in [%s]", name, p->schema->title);
 		return;
 	}
-	if (p->schema->seen_line[i]) {
+	const struct key_spec *key = &spec->keys[i];
+	if (p->schema->seen_line[i] && !key->repeats) {
 		config_parser_error(p, p->line, "duplicate key '%s' in [%s] (first set at line %d)",
 				    name, p->schema->title, p->schema->seen_line[i]);
 		return;
 	}
 	p->schema->seen_line[i] = p->line;
-	set_value(p, &spec->keys[i], (char *)section_target(p) + spec->keys[i].offset, value);
+	char *target = section_target(p);
+	set_value(p, key, target + key->offset, value);
+	if (key->line_offset != NO_LINE)
+		*(int *)(target + key->line_offset) = p->line;
 }
 
 static void open_once(struct config_parser *p, enum section_kind kind, int *first_line)
@@ -550,34 +634,29 @@ static void open_group(struct config_parser *p, const char *name)
 			return;
 		}
 	}
-	cfg->groups = append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
+	cfg->groups = config_append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
 	cfg->groups[cfg->group_count] =
 	    (struct config_group){.name = xstrdup(name), .line = p->line};
 	p->schema->index = cfg->group_count++;
 	p->schema->section = SECTION_GROUP;
 }
 
-static void open_repo(struct config_parser *p, const char *path)
+static void open_repo(struct config_parser *p, const char *words)
 {
 	struct config *cfg = p->cfg;
-	const char *problem = repo_path_problem(path);
-	if (problem) {
-		config_parser_error(p, p->line, "invalid repository path '%s': %s", path, problem);
-		return;
-	}
-	for (size_t i = 0; i < cfg->repo_count; i++) {
-		if (strcmp(cfg->repos[i].path, path) == 0) {
-			config_parser_error(p, p->line, "duplicate section [%s] (first at line %d)",
-					    p->schema->title, cfg->repos[i].line);
-			return;
-		}
-	}
-	cfg->repos = append_zeroed(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
-	cfg->repos[cfg->repo_count] = (struct repo_rule){
-	    .path = xstrdup(path),
+	cfg->repos = config_append_zeroed(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
+	struct repo_rule *rule = &cfg->repos[cfg->repo_count];
+	*rule = (struct repo_rule){
+	    .path = xstrdup(words),
 	    .repo_hooks = -1,
+	    .deny_rules = -1,
 	    .features = {.allow_filter = -1, .push_options = -1, .archive_unreachable = -1},
 	    .line = p->line};
+	/* A section that names nothing is refused as a whole: its rules would be dead. */
+	if (!config_repo_header(p, rule)) {
+		config_repo_free(rule);
+		return;
+	}
 	p->schema->index = cfg->repo_count++;
 	p->schema->section = SECTION_REPO;
 }
@@ -610,6 +689,11 @@ void config_schema_section(struct config_parser *p, const char *kind, const char
 				    "[server], [limits], [group NAME] or [repo PATH]");
 }
 
+const char *config_schema_title(const struct config_parser *p)
+{
+	return p->schema->title ? p->schema->title : "";
+}
+
 void config_schema_start(struct config_parser *p)
 {
 	p->schema = xcalloc(1, sizeof(*p->schema));
@@ -638,6 +722,7 @@ static void check_group_refs(struct config_parser *p)
 void config_schema_finish(struct config_parser *p)
 {
 	check_group_refs(p);
+	config_repo_finish(p);
 	for (size_t i = 0; i < p->schema->ref_count; i++)
 		free(p->schema->refs[i].name);
 	free(p->schema->refs);
@@ -654,6 +739,7 @@ void config_init(struct config *cfg)
 	    .git = xstrdup("/usr/bin/git"),
 	    .audit = xstrdup("syslog"),
 	    .hooks = xstrdup(GITCAGE_HOOKS_DIR),
+	    .default_branch = xstrdup("main"),
 	    .limits = default_limits,
 	};
 }
@@ -668,22 +754,16 @@ void config_free(struct config *cfg)
 	free(cfg->state);
 	free(cfg->notify);
 	free(cfg->push_cert_seed);
-	words_free(&cfg->protect);
-	words_free(&cfg->features.fsck_ignore);
+	free(cfg->default_branch);
+	config_words_free(&cfg->protect);
+	config_words_free(&cfg->features.fsck_ignore);
 	for (size_t i = 0; i < cfg->group_count; i++) {
 		free(cfg->groups[i].name);
-		words_free(&cfg->groups[i].members);
+		config_words_free(&cfg->groups[i].members);
 	}
 	free(cfg->groups);
-	for (size_t i = 0; i < cfg->repo_count; i++) {
-		struct repo_rule *rule = &cfg->repos[i];
-		free(rule->path);
-		free(rule->notify);
-		words_free(&rule->read);
-		words_free(&rule->write);
-		words_free(&rule->protect);
-		words_free(&rule->features.fsck_ignore);
-	}
+	for (size_t i = 0; i < cfg->repo_count; i++)
+		config_repo_free(&cfg->repos[i]);
 	free(cfg->repos);
 	*cfg = (struct config){0};
 }
@@ -694,18 +774,4 @@ void config_errors_free(struct config_errors *errors)
 		free(errors->lines[i]);
 	free(errors->lines);
 	*errors = (struct config_errors){0};
-}
-
-const struct repo_rule *config_find_repo(const struct config *cfg, const char *relpath)
-{
-	if (!cfg || !relpath)
-		return NULL;
-	for (size_t i = 0; i < cfg->repo_count; i++)
-		if (strcmp(cfg->repos[i].path, relpath) == 0)
-			return &cfg->repos[i];
-	/* FNM_PATHNAME: a "*" in a glob must not reach into subdirectories. */
-	for (size_t i = 0; i < cfg->repo_count; i++)
-		if (fnmatch(cfg->repos[i].path, relpath, FNM_PATHNAME) == 0)
-			return &cfg->repos[i];
-	return NULL;
 }

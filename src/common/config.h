@@ -3,6 +3,7 @@
 #ifndef GITCAGE_CONFIG_H
 #define GITCAGE_CONFIG_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -45,13 +46,62 @@ struct git_features {
 	struct words fsck_ignore; /* fsck message ids receive-pack ignores: receive.fsck.<id> */
 };
 
+/* How one word of a [repo ...] header names repositories. Names are compared without a
+ * trailing ".git", as gitolite names them: [repo demo] and [repo demo.git] are one. */
+enum repo_word_kind {
+	REPO_WORD_NAME,	 /* exactly this repository */
+	REPO_WORD_GLOB,	 /* fnmatch with FNM_PATHNAME: '*' does not cross '/' */
+	REPO_WORD_REGEX, /* ~REGEX: POSIX ERE anchored at both ends, as gitolite's patterns */
+	REPO_WORD_ALL,	 /* @all: every repository */
+	REPO_WORD_GROUP, /* @group: only while parsing; then the group's members replace it */
+};
+
+struct repo_word {
+	enum repo_word_kind kind;
+	char *text; /* without ".git" (names, globs) or "~" (regexes) */
+	regex_t regex;
+};
+
+/* What a rule grants, as gitolite's permission strings spell it. */
+enum rule_bits {
+	RULE_R = 1 << 0,
+	RULE_W = 1 << 1,
+	RULE_REWIND = 1 << 2, /* '+' */
+	RULE_C = 1 << 3,      /* create refs ("RWC"), or repositories ("C" alone) */
+	RULE_D = 1 << 4,
+	RULE_DENY = 1 << 5, /* '-' */
+};
+
+/* One ref pattern of a rule, qualified as gitolite qualifies it: "refs/heads/" is put in front
+ * unless it starts with "refs/"; no pattern at all is "refs/.*". */
+struct rule_ref {
+	char *text;
+	regex_t regex; /* "^" + text; compiled when the text holds no "/USER/" */
+	bool compiled;
+};
+
+/* One access rule: "PERM [REF...] = USERS" (or a shorthand key), in file order. */
+struct access_rule {
+	char *perm;    /* as written: "RW+", "-", "C"; "R" and "RW+" for read and write */
+	unsigned bits; /* enum rule_bits */
+	struct rule_ref *refs;
+	size_t ref_count;
+	struct words who; /* users, @groups, @all, CREATOR */
+	char *text;	  /* the line as written, for messages: "RW+ main = alice" */
+	int line;
+};
+
 struct repo_rule {
-	char *path; /* as written in [repo PATH], relative to repositories; may be a glob */
-	struct words read;
-	struct words write;
+	char *path; /* the header's words as written, e.g. "demo.git ~u/CREATOR/..*" */
+	struct repo_word *words;
+	size_t word_count;
+	struct access_rule *rules;
+	size_t rule_count;
 	struct words protect;
+	int protect_line;
 	unsigned long long max_blob_size; /* 0 = inherit the [server] default */
 	int repo_hooks;			  /* -1 = inherit, 0 = no, 1 = yes */
+	int deny_rules;			  /* -1 = inherit, 0 = no, 1 = yes */
 	char *notify;			  /* NULL = inherit */
 	struct git_features features;	  /* -1 and an empty list = inherit */
 	int line;
@@ -67,7 +117,9 @@ struct config {
 	char *keys;	      /* directory of USER.pub files, for `gitcage keys` */
 	char *hooks;	      /* trusted hooks directory; default: the installed one */
 	char *state;	      /* sessions, locks, journals; NULL: <repositories>/.gitcage */
+	char *default_branch; /* HEAD of repositories gitcage creates */
 	struct words protect; /* server-wide defaults for [repo] */
+	int protect_line;
 	unsigned long long max_blob_size; /* 0 = no limit */
 	int repo_hooks;			  /* 0 or 1 */
 	char *notify;
@@ -108,15 +160,30 @@ size_t config_parse_string(const char *text, const char *name, struct config *cf
 size_t config_load(const char *path, uid_t service_uid, struct config *cfg,
 		   struct config_errors *errors);
 
-/* User and group names: [A-Za-z0-9._-]+, not starting with '-' or '.'. */
+/* Group names: [A-Za-z0-9._-]+, not starting with '-' or '.'. */
 bool config_valid_name(const char *name);
+
+/* User names: as group names, and also '@' and '+' after the first character, as gitolite
+ * allows them (user@example.com). */
+bool config_valid_user(const char *name);
 
 /* "10M" -> 10485760; suffixes K, M, G, T (powers of 1024), no suffix = units.
  * Returns 0 or -1 on a malformed or overflowing value. */
 int config_parse_size(const char *text, unsigned long long *out);
 
-/* The rule for a repository path relative to repositories ("team/demo.git"): an exact
- * [repo] match first, else the first glob (fnmatch, FNM_PATHNAME) that matches. NULL if none. */
+/* The name rules use for a repository path relative to repositories: without a trailing
+ * ".git" ("team/demo.git" -> "team/demo"). Returns out, or NULL when it does not fit. */
+char *config_repo_name(const char *relpath, char *out, size_t size);
+
+/* True when the [repo] section rule covers the repository name (see config_repo_name). creator:
+ * who created it, or NULL; "CREATOR" in a header word stands for that user, as in gitolite's
+ * wild repositories (the first whole-word occurrence of creator in name is tried as CREATOR). */
+bool config_repo_matches(const struct config *cfg, const struct repo_rule *rule, const char *name,
+			 const char *creator);
+
+/* The section for a repository path relative to repositories ("team/demo.git"): the first
+ * that names it exactly, else the first whose patterns match. NULL if none. Access rules use
+ * every matching section (acl.h); this is for code that wants one. */
 const struct repo_rule *config_find_repo(const struct config *cfg, const char *relpath);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef GITCAGE_COMMON_CONFIG_PARSE_H
 #define GITCAGE_COMMON_CONFIG_PARSE_H
 
+#include <stdbool.h>
+
 #include "common/config.h"
 
 struct config_schema; /* the schema's own state: current section, keys seen, @group uses */
@@ -32,5 +34,34 @@ void config_schema_section(struct config_parser *p, const char *kind, const char
 void config_schema_key(struct config_parser *p, const char *name, const char *value);
 /* After the last line: checks that need the whole file (@group names); frees the state. */
 void config_schema_finish(struct config_parser *p);
+/* The current section as messages name it: "repo demo.git". */
+const char *config_schema_title(const struct config_parser *p);
+/* An @group named somewhere: it must exist once the whole file is read. */
+void config_schema_group_ref(struct config_parser *p, const char *name);
+/* True when word is a user, @group or @all (or CREATOR, when creator_ok). */
+bool config_schema_principal(struct config_parser *p, const char *word, bool creator_ok);
+
+/* Helpers of the schema that config_repo.c shares. */
+void *config_append_zeroed(void *array, size_t count, size_t size); /* grow by one, zeroed */
+bool config_has_control(const char *s);
+const char *config_repo_path_problem(const char *path); /* why a path is unusable, or NULL */
+void config_words_split(const char *value, struct words *out);
+void config_words_free(struct words *words);
+
+/* config_repo.c: [repo ...] headers, access rules and matching. */
+/* Parse the header's words into rule->words; false (with errors) when it names nothing. */
+bool config_repo_header(struct config_parser *p, struct repo_rule *rule);
+/* A key that is not one of the [repo] keys: an access rule "PERM [REF...]". False when the
+ * key does not look like a rule at all (the caller reports an unknown key). */
+bool config_repo_rule(struct config_parser *p, struct repo_rule *rule, const char *key,
+		      const char *value);
+/* read = USERS or write = USERS: the rules "R" and "RW+" at this line. */
+void config_repo_shorthand(struct config_parser *p, struct repo_rule *rule, const char *key,
+			   const char *value);
+/* Why word cannot name repositories (a name, glob, ~regex or @group), or NULL. */
+const char *config_repo_word_problem(const char *word);
+/* After the last line: [repo @group] words become the group's members. */
+void config_repo_finish(struct config_parser *p);
+void config_repo_free(struct repo_rule *rule);
 
 #endif

@@ -101,6 +101,18 @@ static void assert_words(const struct words *words, const char *joined)
 	assert_string_equal(buf, joined);
 }
 
+/* The section's rules as written, one per line. */
+static void assert_rules(const struct repo_rule *rule, const char *joined)
+{
+	char buf[1024] = "";
+	for (size_t i = 0; i < rule->rule_count; i++) {
+		if (i)
+			strcat(buf, "\n");
+		strcat(buf, rule->rules[i].text);
+	}
+	assert_string_equal(buf, joined);
+}
+
 /* ---- valid configs and defaults ---- */
 
 static const char full_config[] = "; a full config\n"
@@ -175,8 +187,7 @@ static void test_full_config(void **state)
 	const struct repo_rule *demo = &cfg->repos[0];
 	assert_string_equal(demo->path, "demo.git");
 	assert_int_equal(demo->line, 27);
-	assert_words(&demo->read, "@all");
-	assert_words(&demo->write, "alice @devs");
+	assert_rules(demo, "read = @all\nwrite = alice @devs");
 	assert_words(&demo->protect, "refs/heads/main refs/tags/*");
 	assert_int_equal(demo->max_blob_size, 10ULL << 20);
 	assert_int_equal(demo->repo_hooks, 0);
@@ -185,8 +196,7 @@ static void test_full_config(void **state)
 	const struct repo_rule *team = &cfg->repos[1];
 	assert_string_equal(team->path, "team/*.git"); /* the inline comment is not part of it */
 	assert_int_equal(team->line, 34);
-	assert_words(&team->read, "@devs");
-	assert_int_equal(team->write.count, 0);
+	assert_rules(team, "read = @devs");
 	assert_int_equal(team->protect.count, 0);
 	assert_int_equal(team->max_blob_size, 0); /* inherit */
 	assert_int_equal(team->repo_hooks, -1);	  /* inherit */
@@ -241,8 +251,7 @@ static void test_empty_repo_section(void **state)
 	assert_int_equal(f->cfg.repo_count, 1);
 	const struct repo_rule *rule = &f->cfg.repos[0];
 	assert_string_equal(rule->path, "quiet.git");
-	assert_int_equal(rule->read.count, 0);
-	assert_int_equal(rule->write.count, 0);
+	assert_int_equal(rule->rule_count, 0);
 	assert_int_equal(rule->repo_hooks, -1);
 }
 
@@ -418,7 +427,7 @@ static void test_unknown_key(void **state)
 	EXPECT_ERRORS(&f->errors, NAME ":12: unknown key 'wirte' in [repo demo.git]",
 		      NAME ":14: unknown key 'Timeout' in [limits]");
 	assert_int_equal(f->cfg.limits.timeout, 3600);
-	assert_int_equal(f->cfg.repos[0].write.count, 0);
+	assert_rules(&f->cfg.repos[0], "read = @all");
 }
 
 static void test_bad_values(void **state)
@@ -457,7 +466,7 @@ static void test_bad_values(void **state)
 	assert_string_equal(f->cfg.git, "/usr/bin/git");
 	assert_string_equal(f->cfg.audit, "syslog");
 	assert_int_equal(f->cfg.protect.count, 0);
-	assert_int_equal(f->cfg.repos[0].read.count, 0);
+	assert_int_equal(f->cfg.repos[0].rule_count, 0);
 }
 
 static void test_control_characters_in_paths(void **state)
@@ -479,25 +488,25 @@ static void test_duplicates(void **state)
 				  "read = alice\n"		/* 5 */
 				  "read = bob\n"		/* 6 */
 				  "[group devs]\n"		/* 7 */
-				  "[repo demo.git]\n"		/* 8 */
-				  "write = mallory\n"		/* 9: not reported again */
+				  "[repo demo.git]\n"		/* 8: repeats add rules */
+				  "write = mallory\n"		/* 9 */
 				  "[group devs]\n"		/* 10 */
 				  "[server]\n"			/* 11 */
 				  "[limits]\n"			/* 12 */
 				  "[limits]\n"),		/* 13 */
-			 6);
+			 5);
 	EXPECT_ERRORS(&f->errors,
 		      NAME ":3: duplicate key 'repositories' in [server] (first set at line 2)",
 		      NAME ":6: duplicate key 'read' in [repo demo.git] (first set at line 5)",
-		      NAME ":8: duplicate section [repo demo.git] (first at line 4)",
 		      NAME ":10: duplicate section [group devs] (first at line 7)",
 		      NAME ":11: duplicate section [server] (first at line 1)",
 		      NAME ":13: duplicate section [limits] (first at line 12)");
-	/* The first value stays; the duplicate section added nothing. */
+	/* The first value stays. A [repo] may come again, as gitolite's repo lines may: every
+	 * section that matches contributes its rules, in file order. */
 	assert_string_equal(f->cfg.repositories, "/srv/git");
-	assert_int_equal(f->cfg.repo_count, 1);
-	assert_words(&f->cfg.repos[0].read, "alice");
-	assert_int_equal(f->cfg.repos[0].write.count, 0);
+	assert_int_equal(f->cfg.repo_count, 2);
+	assert_rules(&f->cfg.repos[0], "read = alice");
+	assert_rules(&f->cfg.repos[1], "write = mallory");
 	assert_int_equal(f->cfg.group_count, 1);
 }
 
@@ -518,10 +527,10 @@ static void test_repo_paths(void **state)
 				  "[repo team/../../x.git]\n" /* 3 */
 				  "[repo /srv/git/a.git]\n"   /* 4 */
 				  "[repo ./a.git]\n"	      /* 5 */
-				  "[repo ~alice/a.git]\n"     /* 6 */
+				  "[repo a/~alice.git]\n"     /* 6 */
 				  "[repo a//b.git]\n"	      /* 7 */
 				  "[repo team/]\n"	      /* 8 */
-				  "[repo a\tb.git]\n"	      /* 9 */
+				  "[repo a\033b.git]\n"	      /* 9 */
 				  "[repo team/..]\n"),	      /* 10 */
 			 9);
 	EXPECT_ERRORS(
@@ -534,12 +543,12 @@ static void test_repo_paths(void **state)
 		 "repositories (no leading '/')",
 	    NAME ":5: invalid repository path './a.git': it must not contain '.' or '..' "
 		 "components",
-	    NAME ":6: invalid repository path '~alice/a.git': it must not contain '~'",
+	    NAME ":6: invalid repository path 'a/~alice.git': it must not contain '~'",
 	    NAME ":7: invalid repository path 'a//b.git': it must not contain empty "
 		 "components ('//' or a trailing '/')",
 	    NAME ":8: invalid repository path 'team/': it must not contain empty "
 		 "components ('//' or a trailing '/')",
-	    NAME ":9: invalid repository path 'a\tb.git': it must not contain control "
+	    NAME ":9: invalid repository path 'a\033b.git': it must not contain control "
 		 "characters",
 	    NAME ":10: invalid repository path 'team/..': it must not contain '.' or '..' "
 		 "components");
@@ -634,7 +643,7 @@ static void test_indented_lines(void **state)
 	EXPECT_ERRORS(&f->errors,
 		      NAME ":3: expected 'key = value', a [section] header or a comment");
 	assert_words(&f->cfg.groups[0].members, "alice");
-	assert_words(&f->cfg.repos[0].read, "@devs");
+	assert_rules(&f->cfg.repos[0], "read = @devs");
 }
 
 /* inih keeps only 49 bytes of a section name; a cut [repo] name would be another repo's. */
@@ -648,7 +657,7 @@ static void test_long_section_names(void **state)
 	assert_int_equal(parse(f, text), 0);
 	assert_int_equal(f->cfg.repo_count, 1);
 	assert_string_equal(f->cfg.repos[0].path, path);
-	assert_words(&f->cfg.repos[0].read, "alice");
+	assert_rules(&f->cfg.repos[0], "read = alice");
 }
 
 static void test_line_endings_and_bom(void **state)
@@ -683,14 +692,14 @@ static void test_many_errors_reported_at_once(void **state)
 				"[repo ok.git]\n"	  /* 8 */
 				"read = @nobody\n"	  /* 9 */
 				"wirte = alice\n"	  /* 10 */
-				"[repo ok.git]\n"	  /* 11 */
+				"[repo ok.git]\n"	  /* 11: a repeat is fine */
 				"[bogus]\n"		  /* 12 */
 				"no equals sign here\n"); /* 13 */
-	assert_int_equal(count, 10);
-	assert_int_equal(f->errors.count, 10);
+	assert_int_equal(count, 9);
+	assert_int_equal(f->errors.count, 9);
 	static const char *const lines[] = {
-	    ":2: ", ":3: ", ":5: ", ":6: ", ":7: ", ":10: ", ":11: ", ":12: ", ":13: ", ":9: "};
-	for (size_t i = 0; i < 10; i++) {
+	    ":2: ", ":3: ", ":5: ", ":6: ", ":7: ", ":10: ", ":12: ", ":13: ", ":9: "};
+	for (size_t i = 0; i < 9; i++) {
 		if (!strstr(f->errors.lines[i], lines[i]))
 			print_message("%s\n", f->errors.lines[i]);
 		assert_non_null(strstr(f->errors.lines[i], lines[i]));
@@ -915,6 +924,76 @@ static void test_load_reports_parse_errors(void **state)
 	EXPECT_ERRORS(&f->errors, expected);
 }
 
+/* ---- access rules ---- */
+
+static void test_rules(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "[group devs]\nmembers = alice\nmembers = bob\n"
+				  "[repo demo ~u/CREATOR/..* @devs]\n"
+				  "RW+ = alice\n"
+				  "- master refs/tags/v[0-9] = @devs CREATOR\n"
+				  "RWCD feature/ = bob\n"
+				  "C = @all\n"),
+			 0);
+	assert_words(&f->cfg.groups[0].members, "alice bob"); /* members may repeat */
+	const struct repo_rule *rule = &f->cfg.repos[0];
+	assert_int_equal(rule->word_count, 4); /* the group's two members replace @devs */
+	assert_int_equal(rule->words[0].kind, REPO_WORD_NAME);
+	assert_int_equal(rule->words[1].kind, REPO_WORD_REGEX);
+	assert_string_equal(rule->words[1].text, "u/CREATOR/..*");
+	assert_string_equal(rule->words[2].text, "alice");
+	assert_rules(rule, "RW+ = alice\n- master refs/tags/v[0-9] = @devs CREATOR\n"
+			   "RWCD feature/ = bob\nC = @all");
+	assert_int_equal(rule->rules[0].ref_count, 1);
+	assert_string_equal(rule->rules[0].refs[0].text, "refs/.*");
+	assert_string_equal(rule->rules[1].refs[0].text, "refs/heads/master");
+	assert_string_equal(rule->rules[1].refs[1].text, "refs/tags/v[0-9]");
+	assert_int_equal(rule->rules[1].bits, RULE_DENY);
+	assert_int_equal(rule->rules[2].bits, RULE_R | RULE_W | RULE_C | RULE_D);
+	assert_int_equal(rule->rules[2].line, 7);
+	assert_int_equal(rule->rules[3].bits, RULE_C);
+}
+
+static void test_bad_rules(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "[repo a]\n"			      /* 1 */
+				  "RWM = alice\n"		      /* 2 */
+				  "RW VREF/NAME/x = alice\n"	      /* 3 */
+				  "R master = alice\n"		      /* 4 */
+				  "C foo = alice\n"		      /* 5 */
+				  "RW ma(ster = alice\n"	      /* 6 */
+				  "RW+ =\n"			      /* 7 */
+				  "RW = al!ce @nogroup\n"	      /* 8 */
+				  "WR = alice\n"		      /* 9 */
+				  "read = CREATOR\n"		      /* 10 */
+				  "[repo ~a(b @nogroup2]\n"	      /* 11 */
+				  "[server]\ndefault-branch = -x\n"), /* 12, 13 */
+			 12);
+	EXPECT_ERRORS(
+	    &f->errors,
+	    NAME ":2: unsupported rule 'RWM' in [repo a]: M (merge checks) is not supported",
+	    NAME ":3: invalid ref pattern 'VREF/NAME/x' in [repo a]: VREF rules are not supported",
+	    NAME ":4: rule 'R master' in [repo a] takes no ref pattern: reads cannot be limited "
+		 "to some refs",
+	    NAME ":5: rule 'C foo' in [repo a] takes no ref pattern: it is about creating "
+		 "repositories",
+	    NAME ":6: invalid ref pattern 'ma(ster' in [repo a]: it is not a valid extended "
+		 "regular expression",
+	    NAME ":7: rule 'RW+' in [repo a] names nobody",
+	    NAME ":8: invalid rule 'RW' in [repo a]: 'al!ce' is not a user name or @group",
+	    NAME ":9: unknown key 'WR' in [repo a]",
+	    NAME ":11: invalid repository path '~a(b': it is not a valid extended regular "
+		 "expression",
+	    NAME ":13: invalid default-branch '-x' in [server]: expected a branch name such as "
+		 "main",
+	    NAME ":8: unknown group '@nogroup': there is no [group nogroup]",
+	    NAME ":11: unknown group '@nogroup2': there is no [group nogroup2]");
+	assert_int_equal(f->cfg.repos[0].rule_count, 1); /* read = CREATOR is a rule too */
+	assert_string_equal(f->cfg.default_branch, "main");
+}
+
 /* ---- config_find_repo ---- */
 
 static void test_find_repo(void **state)
@@ -936,7 +1015,8 @@ static void test_find_repo(void **state)
 	/* '*' does not cross '/'. */
 	assert_null(config_find_repo(cfg, "team/sub/x.git"));
 	assert_null(config_find_repo(cfg, "x/y.git"));
-	assert_null(config_find_repo(cfg, "team/x"));
+	/* Names compare without ".git", as gitolite's: team/x is what team/x.git is. */
+	assert_ptr_equal(config_find_repo(cfg, "team/x"), &cfg->repos[0]);
 	assert_null(config_find_repo(cfg, ""));
 	assert_null(config_find_repo(cfg, NULL));
 	assert_null(config_find_repo(NULL, "exact.git"));
@@ -1024,6 +1104,8 @@ int main(void)
 	    TEST(test_bad_values),
 	    TEST(test_control_characters_in_paths),
 	    TEST(test_duplicates),
+	    TEST(test_rules),
+	    TEST(test_bad_rules),
 	    TEST(test_relative_repositories),
 	    TEST(test_repo_paths),
 	    TEST(test_dots_inside_names_are_fine),
