@@ -16,7 +16,7 @@
 struct service_info {
 	enum service service;
 	const char *name;	/* what the client sends: "git-upload-pack" */
-	const char *subcommand; /* what we run: "upload-pack" */
+	const char *subcommand; /* what we run: "upload-pack"; NULL: not git */
 	int writes;
 };
 
@@ -25,6 +25,9 @@ static const struct service_info services[] = {
     {SERVICE_UPLOAD_PACK, "git-upload-pack", "upload-pack", 0},
     {SERVICE_RECEIVE_PACK, "git-receive-pack", "receive-pack", 1},
     {SERVICE_UPLOAD_ARCHIVE, "git-upload-archive", "upload-archive", 0},
+    {SERVICE_INFO, "info", NULL, 0},
+    {SERVICE_HELP, "help", NULL, 0},
+    {SERVICE_CREATE, "create", NULL, 1},
 };
 
 static const struct service_info *service_lookup(enum service service)
@@ -53,6 +56,12 @@ int request_service_writes(enum service service)
 	const struct service_info *info = service_lookup(service);
 	/* An unknown service counts as a write: it then needs write access and verification. */
 	return info ? info->writes : 1;
+}
+
+int request_service_is_git(enum service service)
+{
+	const struct service_info *info = service_lookup(service);
+	return info && info->subcommand;
 }
 
 /* Control characters would let a client forge log lines, smuggle a second command past a
@@ -110,6 +119,8 @@ static const char *lfs_command(const char *command)
 static const char *parse_verb(const char *command, enum service *service, struct error *err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
+		if (!services[i].subcommand)
+			continue;
 		const char *rest = skip_verb(command, services[i].subcommand);
 		if (!rest)
 			continue;
@@ -219,6 +230,50 @@ static int check_components(const char *path, struct error *err)
 	}
 }
 
+/* "create NAME": NAME as gitolite users type it, unquoted. Only gitolite's repository-name
+ * characters: nothing a shell, a path or git could read as anything else. */
+static int parse_create(const char *name, char *path, size_t size, struct error *err)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._@/+-";
+	size_t len = strlen(name);
+	if (len == 0)
+		return error_set(err, "create needs a repository name");
+	if (strspn(name, allowed) != len)
+		return error_set(err, "create takes one repository name of letters, digits and "
+				      "._@/+-");
+	if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", name[0]))
+		return error_set(err, "a repository name starts with a letter or a digit");
+	if (name[len - 1] == '/')
+		return error_set(err, "a repository name does not end with '/'");
+	if (len >= size)
+		return error_set(err, "the path is too long");
+	memcpy(path, name, len + 1);
+	return 0;
+}
+
+/* gitcage's own commands: "info", "help", "create NAME". Returns 1 when command is one of them
+ * (out filled), 0 when it is not, -1 when it is one but malformed. */
+static int parse_own_command(const char *command, struct request *out, struct error *err)
+{
+	char path[sizeof(out->path)] = "";
+	if (strcmp(command, "info") == 0 || strcmp(command, "help") == 0) {
+		out->service = command[0] == 'i' ? SERVICE_INFO : SERVICE_HELP;
+		out->path[0] = '\0';
+		return 1;
+	}
+	if (strncmp(command, "info ", 5) == 0 || strncmp(command, "help ", 5) == 0)
+		return error_set(err, "%.4s takes no arguments", command);
+	if (strncmp(command, "create", 6) != 0 || (command[6] != ' ' && command[6] != '\0'))
+		return 0;
+	if (parse_create(command[6] ? command + 7 : "", path, sizeof(path), err) < 0 ||
+	    check_raw_path(path, err) < 0 || check_components(path, err) < 0)
+		return -1;
+	out->service = SERVICE_CREATE;
+	memcpy(out->path, path, strlen(path) + 1);
+	return 1;
+}
+
 int request_parse(const char *command, struct request *out, struct error *err)
 {
 	char path[sizeof(out->path)] = ""; /* fully initialized: no stale stack bytes */
@@ -230,6 +285,10 @@ int request_parse(const char *command, struct request *out, struct error *err)
 		return error_set(err, "internal error: no place for the request");
 	if (check_command_bytes(command, err) < 0)
 		return -1;
+	/* On failure it leaves *out untouched, as the rest of this function does. */
+	int own = parse_own_command(command, out, err);
+	if (own != 0)
+		return own < 0 ? -1 : 0;
 	const char *arg = parse_verb(command, &service, err);
 	if (!arg)
 		return -1;
@@ -280,8 +339,13 @@ const char *request_describe_refused(const char *command, struct request *out)
 		lfs_path(command, lfs, out->path, sizeof(out->path));
 		return lfs;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(services); i++)
-		if (skip_verb(command, services[i].subcommand))
-			return services[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
+		const char *name = services[i].name;
+		size_t len = strlen(name);
+		if (services[i].subcommand ? skip_verb(command, services[i].subcommand) != NULL
+					   : strncmp(command, name, len) == 0 &&
+						 (command[len] == ' ' || command[len] == '\0'))
+			return name;
+	}
 	return "unknown";
 }

@@ -121,6 +121,49 @@ static const char *const hostile[] = {
     "sh -c 'id'",
     "/usr/bin/git-upload-pack 'demo.git'",
     "git 'upload-pack' 'demo.git'",
+    /* gitcage's own commands: exact words, one plain name for create */
+    "info ",
+    " info",
+    "info -lc",
+    "info .",
+    "INFO",
+    "infox",
+    "help me",
+    "help\n",
+    "create",
+    "create ",
+    "create  foo",
+    "create foo bar",
+    "create 'foo'",
+    "create \"foo\"",
+    "create foo;id",
+    "create foo$(id)",
+    "create foo`id`",
+    "create ../x",
+    "create x/../../y",
+    "create x/./y",
+    "create /x",
+    "create x//y",
+    "create x/",
+    "create -x",
+    "create x/-y",
+    "create .x",
+    "create x/.ssh",
+    "create ~x",
+    "create x~",
+    "create x\ty",
+    "create x\ny",
+    "create x\x7f",
+    "create x\x1b[31m",
+    "create x*",
+    "create x?",
+    "create x[ab]",
+    "create x\\y",
+    "create x:y",
+    "create @x",
+    "create +x",
+    "createfoo",
+    "create\tfoo",
 };
 
 /* Copies s with control characters shown as \xNN, so a failing test prints readably. */
@@ -427,6 +470,27 @@ static void test_protocol_refused(void **state)
 	free(value);
 }
 
+static void test_own_commands(void **state)
+{
+	(void)state;
+	assert_parsed("info", SERVICE_INFO, "");
+	assert_parsed("help", SERVICE_HELP, "");
+	assert_parsed("create foo", SERVICE_CREATE, "foo");
+	assert_parsed("create u/alice/my-repo.git", SERVICE_CREATE, "u/alice/my-repo.git");
+	assert_parsed("create a@b+c_d.e-f", SERVICE_CREATE, "a@b+c_d.e-f");
+	assert_false(request_service_is_git(SERVICE_INFO));
+	assert_false(request_service_is_git(SERVICE_CREATE));
+	assert_true(request_service_is_git(SERVICE_UPLOAD_ARCHIVE));
+	assert_true(request_service_writes(SERVICE_CREATE));
+	assert_null(request_service_subcommand(SERVICE_HELP));
+	assert_string_equal(request_service_name(SERVICE_CREATE), "create");
+	/* A refused one is still named in the audit record. */
+	struct request out;
+	assert_string_equal(request_describe_refused("create ../x", &out), "create");
+	assert_string_equal(request_describe_refused("info -lc", &out), "info");
+	assert_string_equal(request_describe_refused("creates", &out), "unknown");
+}
+
 static void test_service_names(void **state)
 {
 	(void)state;
@@ -491,6 +555,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_through_sq_quote),
 	    cmocka_unit_test(test_protocol_accepted),
 	    cmocka_unit_test(test_protocol_refused),
+	    cmocka_unit_test(test_own_commands),
 	    cmocka_unit_test(test_service_names),
 	    cmocka_unit_test(test_unknown_service_fails_safe),
 	    cmocka_unit_test(test_refused_commands_are_described),
