@@ -15,6 +15,9 @@ static const char usage_text[] =
     "       gitcage [--config FILE] run [--repo DIR [--writable]] [--] COMMAND [ARG...]\n"
     "       gitcage [--config FILE] verify DIR...\n"
     "       gitcage [--config FILE] keys [TYPE BLOB]\n"
+    "       gitcage [--config FILE] access [-q] USER REPO [PERM [REF]]\n"
+    "       gitcage [--config FILE] create REPO [--owner USER]\n"
+    "       gitcage import-gitolite [--keydir DIR] GITOLITE_CONF\n"
     "       gitcage [--config FILE] check-config\n"
     "       gitcage --version | --help\n"
     "\n"
@@ -23,6 +26,12 @@ static const char usage_text[] =
     "                  only with --writable (its config, hooks/, info/ stay read-only)\n"
     "  verify DIR...   check repositories offline; non-zero if anything is wrong\n"
     "  keys            print authorized_keys lines (for AuthorizedKeysCommand: %t %k)\n"
+    "  access          what the rules decide for USER on REPO (exit 0 allowed, 1 denied),\n"
+    "                  and which line decided; PERM R, W, +, C, D (default +), REF any\n"
+    "  create          make a bare repository owned by the service account; --owner\n"
+    "                  records USER as its creator (CREATOR in the rules)\n"
+    "  import-gitolite print a gitcage.conf equivalent to a gitolite.conf; with --keydir,\n"
+    "                  copy gitolite's keydir (beside conf/) into DIR\n"
     "  check-config    report every error in the config file\n"
     "\n"
     "The default config is " GITCAGE_CONFIG_PATH "; run works without one.\n"
@@ -44,6 +53,8 @@ static const struct verb verbs[] = {
     {"verify", verb_verify},
     {"keys", verb_keys},
     {"check-config", verb_check_config},
+    {"access", verb_access},
+    {"create", verb_create},
 };
 
 static _Noreturn void usage(int status)

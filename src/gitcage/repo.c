@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 #include "gitcage/repo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "common/config.h"
 
 /* No symlinks anywhere (a link in the path could point at another user's repository or at
  * the service account's home), no escaping the root, no /proc magic links. */
@@ -130,4 +134,79 @@ void repo_close(struct repo *repo)
 	if (repo->fd >= 0)
 		close(repo->fd);
 	repo->fd = -1;
+}
+
+int repo_read_creator(int repo_fd, uid_t owner, char *out, size_t size)
+{
+	char buf[256];
+	struct stat st;
+	/* O_NONBLOCK: a FIFO in its place must not hang us before fstat refuses it. */
+	cleanup_fd int fd =
+	    openat(repo_fd, REPO_CREATOR_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
+	    (st.st_mode & 022))
+		return 0; /* a creator anyone else could have written is no creator */
+	ssize_t len = read(fd, buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!config_valid_user(buf) || strlen(buf) >= size)
+		return 0;
+	memcpy(out, buf, strlen(buf) + 1);
+	return 1;
+}
+
+struct walk {
+	int (*fn)(void *ctx, const char *relpath, int repo_fd);
+	void *ctx;
+	char path[PATH_MAX];
+};
+
+static bool looks_like_repository(int fd)
+{
+	return entry_type(fd, "HEAD") == S_IFREG && entry_type(fd, "objects") == S_IFDIR &&
+	       entry_type(fd, "refs") == S_IFDIR;
+}
+
+static int walk_dir(struct walk *walk, int dir_fd, size_t len, int depth);
+
+/* One entry of a directory: a repository is handed over, another directory searched. */
+static int walk_entry(struct walk *walk, int dir_fd, const char *name, size_t len, int depth)
+{
+	int rc = 0;
+	cleanup_fd int fd = open_beneath(dir_fd, name, O_PATH | O_DIRECTORY);
+	size_t grown = len + (len ? 1 : 0) + strlen(name);
+	if (fd < 0 || grown >= sizeof(walk->path))
+		return 0; /* not a directory, a symlink, or too deep a name */
+	snprintf(walk->path + len, sizeof(walk->path) - len, "%s%s", len ? "/" : "", name);
+	if (looks_like_repository(fd))
+		rc = walk->fn(walk->ctx, walk->path, fd);
+	else if (depth > 1)
+		rc = walk_dir(walk, fd, grown, depth - 1);
+	walk->path[len] = '\0';
+	return rc;
+}
+
+static int walk_dir(struct walk *walk, int dir_fd, size_t len, int depth)
+{
+	int fd = open_beneath(dir_fd, ".", O_RDONLY | O_DIRECTORY);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int rc = 0;
+	for (struct dirent *entry; rc == 0 && (entry = readdir(dir));)
+		if (entry->d_name[0] != '.')
+			rc = walk_entry(walk, dirfd(dir), entry->d_name, len, depth);
+	closedir(dir);
+	return rc;
+}
+
+int repo_walk(int root_fd, int (*fn)(void *ctx, const char *relpath, int repo_fd), void *ctx)
+{
+	struct walk walk = {.fn = fn, .ctx = ctx};
+	return walk_dir(&walk, root_fd, 0, REPO_WALK_DEPTH);
 }

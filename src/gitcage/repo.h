@@ -31,4 +31,18 @@ int repo_check_layout(int repo_fd, const char *root_path, uid_t owner, struct er
 
 void repo_close(struct repo *repo);
 
+/* Who created a wild repository, as gitcage recorded it in the repository's gl-creator (the
+ * name gitolite uses, so that migrated repositories keep their creators). Only a regular file
+ * owned by owner, holding one valid user name, counts. Returns 1 with the name in out, 0 when
+ * there is none (or it is not to be trusted). */
+#define REPO_CREATOR_FILE "gl-creator"
+int repo_read_creator(int repo_fd, uid_t owner, char *out, size_t size);
+
+/* Every repository beneath the root, at most depth directories down: a directory with HEAD,
+ * objects/ and refs/ is one (its insides are not searched); names starting with '.' are
+ * skipped (gitcage's state, hidden files), and so are symlinks. fn gets each one's path
+ * relative to the root and an O_PATH fd on it; a non-zero return stops the walk. */
+#define REPO_WALK_DEPTH 16
+int repo_walk(int root_fd, int (*fn)(void *ctx, const char *relpath, int repo_fd), void *ctx);
+
 #endif

@@ -23,5 +23,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv);
 int verb_check_config(const struct global_options *options, int argc, char **argv);
 int verb_keys(const struct global_options *options, int argc, char **argv);
 int verb_verify(const struct global_options *options, int argc, char **argv);
+int verb_access(const struct global_options *options, int argc, char **argv);
+int verb_create(const struct global_options *options, int argc, char **argv);
 
 #endif
