@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* gitcage serve USER: the forced command of USER's ssh keys. */
 #include <errno.h>
-#include <glob.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -13,6 +12,8 @@
 
 #include "common/acl.h"
 #include "common/audit.h"
+#include "gitcage/info.h"
+#include "gitcage/lifecycle.h"
 #include "common/policy.h"
 #include "common/util.h"
 #include "gitcage/gitcmd.h"
@@ -31,6 +32,8 @@ struct serve {
 	int root_fd;
 	long long start_ms;
 	struct audit_record audit;
+	char creator[256];	 /* of a wild repository, as gl-creator says */
+	const char *who_created; /* creator, or NULL */
 };
 
 static void finish_audit(struct serve *serve, enum audit_verdict verdict, const char *reason,
@@ -50,44 +53,29 @@ static _Noreturn void refuse(struct serve *serve, const char *reason, const char
 	die("%s", client_message);
 }
 
-static int is_glob(const char *pattern)
+/* A bare login, info and help: what gitolite users type by habit. */
+static int own_command(struct serve *serve, const struct request *request)
 {
-	return strpbrk(pattern, "*?[") != NULL;
+	if (request->service == SERVICE_HELP)
+		info_help(stdout, serve->user);
+	else
+		info_print(stdout, &serve->cfg, serve->root_fd, serve->root, geteuid(),
+			   serve->user);
+	finish_audit(serve, AUDIT_OK, NULL, 0);
+	return 0;
 }
 
-static void list_one(struct serve *serve, const char *relpath)
+/* ssh git@host create NAME: one message for "exists" and "may not", as gitolite's, so that
+ * it tells nothing about repositories the user cannot see. */
+static int create_command(struct serve *serve, const struct request *request)
 {
-	struct repo repo;
 	struct error err;
-	const struct repo_rule *rule = config_find_repo(&serve->cfg, relpath);
-	int can_read = acl_allows(&serve->cfg, rule, serve->user, ACCESS_READ);
-	int can_write = acl_allows(&serve->cfg, rule, serve->user, ACCESS_WRITE);
-	if (!can_read ||
-	    repo_resolve(serve->root_fd, serve->root, relpath, geteuid(), &repo, &err) != 0)
-		return;
-	printf("  %-2s  %s\n", can_write ? "RW" : "R", repo.relpath);
-	repo_close(&repo);
-}
-
-/* A bare login: what this user may reach, as gitolite's "info" shows it. */
-static int list_repositories(struct serve *serve)
-{
-	printf("hello %s, this is gitcage. You may reach:\n", serve->user);
-	for (size_t i = 0; i < serve->cfg.repo_count; i++) {
-		const char *pattern = serve->cfg.repos[i].path;
-		if (!is_glob(pattern)) {
-			list_one(serve, pattern);
-			continue;
-		}
-		char full[PATH_MAX];
-		glob_t found;
-		xsnprintf(full, sizeof(full), "%s/%s", serve->root, pattern);
-		if (glob(full, GLOB_NOSORT, NULL, &found) != 0)
-			continue;
-		for (size_t j = 0; j < found.gl_pathc; j++)
-			list_one(serve, found.gl_pathv[j] + strlen(serve->root) + 1);
-		globfree(&found);
-	}
+	if (lifecycle_exists(serve->root_fd, request->path) ||
+	    !acl_may_create(&serve->cfg, request->path, serve->user, NULL))
+		refuse(serve, "may not create", "the repository exists or you may not create it");
+	if (lifecycle_create(&serve->cfg, serve->root_fd, request->path, serve->user, &err) != 0)
+		refuse(serve, err.message, "the repository could not be created");
+	printf("created %s\n", request->path);
 	finish_audit(serve, AUDIT_OK, NULL, 0);
 	return 0;
 }
@@ -293,7 +281,7 @@ static int serve_push(struct serve *serve, const struct request *request, const 
 	struct txn_options options = {
 	    .cfg = &serve->cfg,
 	    .policy = &policy,
-	    .decide = {&serve->cfg, repo->relpath, NULL, serve->user, true},
+	    .decide = {&serve->cfg, repo->relpath, serve->who_created, serve->user, true},
 	    .repo_path = repo->path,
 	    .repo_fd = repo->fd,
 	    .strict = true,
@@ -345,8 +333,9 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	/* A hook, a verifier or a git update-ref that went away must not take the publisher with
 	 * it: a write to it fails with EPIPE instead. Children get the default back. */
 	signal(SIGPIPE, SIG_IGN);
-	if (argc != 2 || !config_valid_name(argv[1]) || strlen(argv[1]) >= 64)
-		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-')");
+	if (argc != 2 || !config_valid_user(argv[1]) || strlen(argv[1]) >= 64)
+		die("usage: gitcage serve USER (a user name of letters, digits, '.', '_', '-', "
+		    "'@', '+')");
 	hygiene_refuse_root();
 	/* When sshd's session process goes (the client vanished), stop the sandbox and still
 	 * finish the audit record: the wait loop turns SIGHUP into a kill of pid 1. */
@@ -363,7 +352,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	const char *command = hygiene_getenv("SSH_ORIGINAL_COMMAND");
 	serve.audit.service = "login";
 	if (!command || !*command)
-		return list_repositories(&serve);
+		return own_command(&serve, &(struct request){.service = SERVICE_INFO});
 	if (request_parse(command, &request, &err) != 0) {
 		serve.audit.service = request_describe_refused(command, &request);
 		serve.audit.repo = request.path[0] ? request.path : NULL;
@@ -371,19 +360,31 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	}
 	serve.audit.service = request_service_name(request.service);
 	serve.audit.repo = request.path;
+	if (request.service == SERVICE_CREATE)
+		return create_command(&serve, &request);
+	if (!request_service_is_git(request.service))
+		return own_command(&serve, &request);
 	char not_found[PATH_MAX + 64];
 	xsnprintf(not_found, sizeof(not_found),
 		  "'%s' does not appear to be a git repository you may access", request.path);
+	/* A first push creates a wild repository where a C rule allows it. */
+	if (request_service_writes(request.service) &&
+	    lifecycle_create_on_push(&serve.cfg, serve.root_fd, request.path, serve.user, &err) < 0)
+		refuse(&serve, err.message, "the repository could not be created");
 	/* One message for "absent", "unsafe" and "not allowed": a repository's existence must
 	 * not leak to users who may not read it. */
 	if (repo_resolve(serve.root_fd, serve.root, request.path, geteuid(), &repo, &err) != 0)
 		refuse(&serve, err.message, not_found);
 	serve.audit.repo = repo.relpath;
 	const struct repo_rule *rule = config_find_repo(&serve.cfg, repo.relpath);
-	enum access need = request_service_writes(request.service) ? ACCESS_WRITE : ACCESS_READ;
-	if (!acl_allows(&serve.cfg, rule, serve.user, ACCESS_READ))
+	if (repo_read_creator(repo.fd, geteuid(), serve.creator, sizeof(serve.creator)))
+		serve.who_created = serve.creator;
+	if (!acl_repo_allows(&serve.cfg, repo.relpath, serve.who_created, serve.user, ACL_READ,
+			     NULL))
 		refuse(&serve, "no read access", not_found);
-	if (!acl_allows(&serve.cfg, rule, serve.user, need))
+	if (request_service_writes(request.service) &&
+	    !acl_repo_allows(&serve.cfg, repo.relpath, serve.who_created, serve.user, ACL_WRITE,
+			     NULL))
 		refuse(&serve, "no write access",
 		       "you may read this repository but not push to it");
 	if (request_service_writes(request.service))
