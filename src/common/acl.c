@@ -366,13 +366,3 @@ char *acl_describe(char *buf, size_t size, const struct acl_decision *why)
 		snprintf(buf, size, "%s:%d: %s", why->file, why->line, why->rule);
 	return buf;
 }
-
-/* Kept until serve.c asks acl_repo_allows: the old question, answered by the new rules. */
-bool acl_allows(const struct config *cfg, const struct repo_rule *rule, const char *user,
-		enum access access)
-{
-	if (!rule)
-		return false;
-	return acl_repo_allows(cfg, rule->path, NULL, user,
-			       access == ACCESS_READ ? ACL_READ : ACL_WRITE, NULL);
-}

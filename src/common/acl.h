@@ -74,14 +74,6 @@ char *acl_refusal_message(char *buf, size_t size, const char *user, enum acl_per
 /* What decided, for people: "FILE:LINE: RULE", or "no rule matched". Returns buf. */
 char *acl_describe(char *buf, size_t size, const struct acl_decision *why);
 
-/* The question serve asked before acl_repo_allows; removed once serve asks that. */
-enum access {
-	ACCESS_READ,
-	ACCESS_WRITE,
-};
-bool acl_allows(const struct config *cfg, const struct repo_rule *rule, const char *user,
-		enum access access);
-
 /* True when user is a member of group name (nested groups resolved). */
 bool acl_in_group(const struct config *cfg, const char *group, const char *user);
 

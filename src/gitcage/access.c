@@ -15,9 +15,10 @@
 #include "gitcage/repo.h"
 #include "gitcage/verbs.h"
 
-static const char usage_text[] = "usage: gitcage [--config FILE] access [-q] USER REPO [PERM [REF]]"
-				 "\n  PERM: R, W, +, C, D or ^C (create the repository); default +"
-				 "\n  REF:  a ref name (main means refs/heads/main) or any (the default)";
+static const char usage_text[] =
+    "usage: gitcage [--config FILE] access [-q] USER REPO [PERM [REF]]"
+    "\n  PERM: R, W, +, C, D or ^C (create the repository); default +"
+    "\n  REF:  a ref name (main means refs/heads/main) or any (the default)";
 
 struct question {
 	const char *user;

@@ -36,13 +36,13 @@ static void add_line(struct listing *list, const char *perms, const char *name)
 }
 
 /* " R W C": gitolite's columns, blank where denied. */
-static bool perms_of(struct listing *list, const struct acl_repo *repo, bool creatable,
-		     char *out)
+static bool perms_of(struct listing *list, const struct acl_repo *repo, bool creatable, char *out)
 {
 	bool any = false;
 	strcpy(out, "");
 	for (const char *p = creatable ? "RW^" : "RW"; *p; p++) {
-		bool allowed = acl_check(list->cfg, repo, list->user, (enum acl_perm)*p, NULL, NULL);
+		bool allowed =
+		    acl_check(list->cfg, repo, list->user, (enum acl_perm) * p, NULL, NULL);
 		strcat(out, allowed ? (*p == '^' ? " C" : *p == 'R' ? " R" : " W") : "  ");
 		any = any || allowed;
 	}

@@ -65,9 +65,13 @@ static int run_git_init(const struct config *cfg, int dir_fd, struct error *err)
 	char branch[512];
 	snprintf(branch, sizeof(branch), "--initial-branch=%s", cfg->default_branch);
 	char *argv[] = {cfg->git, "init", "--quiet", "--bare", "--template=", branch, ".", NULL};
-	char *envp[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LC_ALL=C",
-			"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-			"GIT_CONFIG_SYSTEM=/dev/null", NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin",
+			"HOME=/nonexistent",
+			"LC_ALL=C",
+			"GIT_CONFIG_NOSYSTEM=1",
+			"GIT_CONFIG_GLOBAL=/dev/null",
+			"GIT_CONFIG_SYSTEM=/dev/null",
+			NULL};
 	pid_t pid = fork();
 	if (pid < 0)
 		return error_set(err, "cannot fork: %s", strerror(errno));
@@ -113,8 +117,8 @@ static int make_staging(int parent_fd, char *name, size_t size, struct error *er
 }
 
 /* git init and the creator in a staging directory, then a rename that refuses to replace. */
-static int create_in(const struct config *cfg, int parent_fd, const char *last,
-		     const char *creator, struct error *err)
+static int create_in(const struct config *cfg, int parent_fd, const char *last, const char *creator,
+		     struct error *err)
 {
 	char staging[64];
 	cleanup_fd int fd = make_staging(parent_fd, staging, sizeof(staging), err);
@@ -130,8 +134,8 @@ static int create_in(const struct config *cfg, int parent_fd, const char *last,
 	return rc;
 }
 
-int lifecycle_create(const struct config *cfg, int root_fd, const char *name,
-		     const char *creator, struct error *err)
+int lifecycle_create(const struct config *cfg, int root_fd, const char *name, const char *creator,
+		     struct error *err)
 {
 	char path[PATH_MAX], parent[PATH_MAX];
 	if (with_suffix(name, path, sizeof(path)) != 0)

@@ -18,8 +18,8 @@ bool lifecycle_exists(int root_fd, const char *name);
  * this (the service account). creator, when not NULL, goes in its gl-creator. It appears
  * whole or not at all: git works in a hidden directory that is then renamed into place.
  * Returns 0, or -1 with the reason in err. */
-int lifecycle_create(const struct config *cfg, int root_fd, const char *name,
-		     const char *creator, struct error *err);
+int lifecycle_create(const struct config *cfg, int root_fd, const char *name, const char *creator,
+		     struct error *err);
 
 /* For serve's resolution step, when the repository a push names does not exist: if a C rule
  * lets user create it, create it with user as its creator. Returns 1 when it was created (then
