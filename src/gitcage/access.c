@@ -73,17 +73,19 @@ static void parse_args(struct question *q, int argc, char **argv)
 		parse_ref(q, argv[i + 3]);
 }
 
-/* Whether the repository exists and who created it, as serve would see it. Without a
- * repositories root, it counts as existing, with no creator. */
+/* Whether the repository exists and who created it, as serve would see it. */
 static void find_repository(const struct config *cfg, struct question *q)
 {
 	char root[PATH_MAX];
 	struct stat st;
 	struct error err;
 	struct repo repo;
-	q->repo = (struct acl_repo){.name = q->name};
+	/* Without a root nothing exists, as far as we can tell; but every question but "may I
+	 * create it" is then about the rules alone. */
+	q->repo = (struct acl_repo){.name = q->name, .missing = q->perm == ACL_CREATE_REPO};
 	if (!cfg->repositories || !realpath(cfg->repositories, root))
 		return;
+	q->repo.missing = false;
 	cleanup_fd int root_fd = repo_open_root(root, &err);
 	if (root_fd < 0 || fstat(root_fd, &st) != 0)
 		return;

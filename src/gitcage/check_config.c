@@ -15,6 +15,8 @@
 
 #include "common/audit.h"
 #include "common/util.h"
+#include "gitcage/keys.h"
+#include "gitcage/repo.h"
 #include "gitcage/verbs.h"
 
 #ifndef GITCAGE_HOOKS_DIR
@@ -129,6 +131,35 @@ static void check_repositories(struct checker *c, const struct config *cfg)
 		       cfg->repositories);
 }
 
+struct servable {
+	struct checker *checker;
+	const char *root;
+};
+
+static int check_one_repository(void *ctx, const char *relpath, int repo_fd)
+{
+	struct servable *s = ctx;
+	struct error err;
+	if (repo_check_layout(repo_fd, s->root, s->checker->uid, &err) != 0)
+		report(s->checker, true, "repository %s cannot be served: %s", relpath,
+		       err.message);
+	return 0;
+}
+
+/* Every repository serve would refuse (owned by someone else, a gitfile, a commondir,
+ * alternates outside the root), named here rather than only in the audit log. */
+static void check_servable(struct checker *c, const struct config *cfg)
+{
+	char root[PATH_MAX];
+	struct error err;
+	if (!cfg->repositories || !realpath(cfg->repositories, root))
+		return; /* check_repositories said why */
+	cleanup_fd int fd = repo_open_root(root, &err);
+	struct servable s = {c, root};
+	if (fd >= 0)
+		repo_walk(fd, check_one_repository, &s);
+}
+
 static void check_git(struct checker *c, const struct config *cfg)
 {
 	struct stat st;
@@ -164,6 +195,17 @@ static void check_hooks(struct checker *c, const struct config *cfg)
 	}
 }
 
+/* Every key file `gitcage keys` leaves out, and why: those users cannot log in. A refused
+ * directory (writable by others, above it too) refuses every key: an error. */
+static void check_key_files(struct checker *c, const struct config *cfg)
+{
+	struct keys_scan scan;
+	int rc = keys_scan_dir(cfg->keys, &scan);
+	for (size_t i = 0; i < scan.problem_count; i++)
+		report(c, rc != 0, "keys: %s", scan.problems[i]);
+	keys_scan_free(&scan);
+}
+
 /* The keys decide who gets in: only root and the service account may change them. */
 static void check_keys(struct checker *c, const struct config *cfg)
 {
@@ -176,6 +218,7 @@ static void check_keys(struct checker *c, const struct config *cfg)
 		return;
 	if (!account_may(c, cfg->keys, &st, 1) || !account_may(c, cfg->keys, &st, 4))
 		report(c, true, "%s %s cannot be read by the service account", what, cfg->keys);
+	check_key_files(c, cfg);
 }
 
 /* The seed decides which push certificates are fresh: nobody else may write it, and serve,
@@ -268,6 +311,7 @@ int verb_check_config(const struct global_options *options, int argc, char **arg
 	struct checker c = {.file = options->config_path};
 	choose_account(&c, &cfg);
 	check_repositories(&c, &cfg);
+	check_servable(&c, &cfg);
 	check_git(&c, &cfg);
 	check_hooks(&c, &cfg);
 	check_keys(&c, &cfg);

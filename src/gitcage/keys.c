@@ -1,100 +1,284 @@
 /* SPDX-License-Identifier: ISC */
-/* gitcage keys: authorized_keys lines from a directory of USER.pub / USER@anything.pub files,
- * as a whole file or, for sshd's AuthorizedKeysCommand (%t %k), the one matching line. */
+/* gitcage keys: authorized_keys lines from the keys directory (keys.h), as a whole file or,
+ * for sshd's AuthorizedKeysCommand (%t %k), the one matching line. */
+#include "gitcage/keys.h"
+
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/config.h"
+#include "common/repofs.h"
 #include "common/util.h"
+#include "gitcage/keyline.h"
 #include "gitcage/verbs.h"
 
-struct keys_context {
-	char exe[PATH_MAX];
-	char config[PATH_MAX];
-	const char *want_type; /* NULL: print every key */
-	const char *want_blob;
-	int printed;
-};
+/* A key file larger than this is refused rather than read. */
+#define KEYS_FILE_MAX (1u << 20)
+/* Subdirectories searched, at most. */
+#define KEYS_DEPTH 8
 
-static const char *const key_types[] = {
-    "ssh-ed25519",
-    "ssh-rsa",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-};
+static void problem(struct keys_scan *scan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static int known_type(const char *type)
+static void problem(struct keys_scan *scan, const char *fmt, ...)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(key_types); i++)
-		if (strcmp(type, key_types[i]) == 0)
-			return 1;
-	return 0;
+	char *line;
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	char **grown = reallocarray(scan->problems, scan->problem_count + 1, sizeof(*grown));
+	if (len < 0 || !grown)
+		die("out of memory");
+	scan->problems = grown;
+	scan->problems[scan->problem_count++] = line;
 }
 
-static int base64_word(const char *s)
-{
-	size_t len = strlen(s);
-	return len > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				    "0123456789+/=") == len;
-}
-
-/* "alice.pub" or "alice@laptop.pub" -> "alice"; NULL for anything else. */
-static int user_of_file(const char *name, char *user, size_t size)
+int keys_user_of_file(const char *name, char *user, size_t size)
 {
 	size_t len = strlen(name);
 	if (len < 5 || strcmp(name + len - 4, ".pub") != 0)
 		return -1;
-	size_t end = strcspn(name, "@");
-	if (end > len - 4)
-		end = len - 4;
-	if (end == 0 || end >= size || name[0] == '.' || name[0] == '-')
+	len -= 4;
+	/* gitolite: s/(\@[^.]+)?\.pub$// */
+	const char *at = memrchr(name, '@', len);
+	if (at && !memchr(at, '.', (size_t)(name + len - at)))
+		len = (size_t)(at - name);
+	if (len == 0 || len >= size)
 		return -1;
-	memcpy(user, name, end);
-	user[end] = '\0';
-	return config_valid_name(user) ? 0 : -1;
+	memcpy(user, name, len);
+	user[len] = '\0';
+	return config_valid_user(user) ? 0 : -1;
 }
 
-static void print_key_line(struct keys_context *ctx, const char *user, char *line)
+/* sshd's rule for authorized_keys and the directories above it: owned by root or by us, and
+ * writable by nobody else; a sticky directory of root's (/tmp) lets nobody else rename ours. */
+static const char *unsafe_mode(const struct stat *st, bool sticky_ok)
 {
-	char *save = NULL;
-	char *type = strtok_r(line, " \t\r\n", &save);
-	char *blob = type ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-	if (!type || *type == '#' || !blob || !known_type(type) || !base64_word(blob))
-		return; /* blank lines, comments, options, anything malformed */
-	if (ctx->want_type &&
-	    (strcmp(type, ctx->want_type) != 0 || strcmp(blob, ctx->want_blob) != 0))
-		return;
-	/* restrict: no forwarding, no pty, no ~/.ssh/rc; the command is the only thing run. */
-	printf("restrict,command=\"%s --config %s serve %s\" %s %s %s\n", ctx->exe, ctx->config,
-	       user, type, blob, user);
-	ctx->printed++;
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return "owned by someone else";
+	if ((st->st_mode & 022) && !(sticky_ok && (st->st_mode & S_ISVTX) && st->st_uid == 0))
+		return "writable by group or others";
+	return NULL;
 }
 
-static void print_key_file(struct keys_context *ctx, int dir_fd, const char *name)
+/* The directory and every directory above it. */
+static const char *unsafe_path(const char *real)
 {
-	char user[64], line[16384];
-	if (user_of_file(name, user, sizeof(user)) != 0)
-		return;
-	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	FILE *file = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!file) {
-		warn_line("keys: cannot read %s", name);
-		if (fd >= 0)
-			close(fd);
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s", real);
+	for (bool first = true;; first = false) {
+		const char *why =
+		    stat(path, &st) != 0 ? "cannot be examined" : unsafe_mode(&st, !first);
+		if (why)
+			return why;
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return strcmp(path, "/") == 0 ? NULL : unsafe_path("/");
+		*slash = '\0';
+	}
+}
+
+static void add_key(struct keys_scan *scan, const char *user, const struct key_line *key,
+		    const char *file)
+{
+	struct key_entry *grown = reallocarray(scan->keys, scan->count + 1, sizeof(*grown));
+	if (!grown)
+		die("out of memory");
+	scan->keys = grown;
+	scan->keys[scan->count++] = (struct key_entry){
+	    .user = xstrdup(user),
+	    .type = key->type,
+	    .blob = strndup(key->blob, key->blob_len),
+	    .file = xstrdup(file),
+	};
+	if (!scan->keys[scan->count - 1].blob)
+		die("out of memory");
+}
+
+/* Every line of a key file, of any length; each refused line is one problem. */
+static void read_lines(struct keys_scan *scan, const char *user, const char *file, char *data,
+		       size_t len)
+{
+	size_t number = 0, taken = 0;
+	for (size_t pos = 0; pos < len; number++) {
+		char *newline = memchr(data + pos, '\n', len - pos);
+		size_t line_len = newline ? (size_t)(newline - (data + pos)) : len - pos;
+		struct key_line key;
+		struct error err;
+		int rc = keys_parse_line(data + pos, line_len, &key, &err);
+		if (rc > 0)
+			add_key(scan, user, &key, file), taken++;
+		else if (rc < 0)
+			problem(scan, "%s:%zu: %s: line skipped", file, number + 1, err.message);
+		pos += line_len + 1;
+	}
+	if (!taken)
+		problem(scan, "%s: no key in it: skipped", file);
+}
+
+static void read_key_file(struct keys_scan *scan, int dir_fd, const char *name, const char *file)
+{
+	char user[256];
+	struct stat st;
+	char *data;
+	size_t len;
+	if (keys_user_of_file(name, user, sizeof(user)) != 0) {
+		problem(scan, "%s: not named USER.pub or USER@HOST.pub: skipped", file);
 		return;
 	}
-	while (fgets(line, sizeof(line), file))
-		print_key_line(ctx, user, line);
-	fclose(file);
+	cleanup_fd int fd = repofs_open_file(dir_fd, name);
+	const char *why = fd < 0 || fstat(fd, &st) != 0 ? "cannot be read"
+			  : !S_ISREG(st.st_mode)	? "not a regular file"
+							: unsafe_mode(&st, false);
+	if (!why && repofs_read(dir_fd, name, KEYS_FILE_MAX, &data, &len) != 0)
+		why = errno == EFBIG ? "larger than 1 MiB" : "cannot be read";
+	if (why) {
+		problem(scan, "%s: %s: refused", file, why);
+		return;
+	}
+	read_lines(scan, user, file, data, len);
+	free(data);
 }
+
+static void scan_dir(struct keys_scan *scan, int dir_fd, const char *prefix, int depth);
+
+static void scan_entry(struct keys_scan *scan, int dir_fd, const char *name, const char *prefix,
+		       int depth)
+{
+	char file[PATH_MAX];
+	struct stat st;
+	if (snprintf(file, sizeof(file), "%s%s", prefix, name) >= (int)sizeof(file))
+		return problem(scan, "%s...: the path is too long: skipped", prefix);
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return problem(scan, "%s: cannot be examined: skipped", file);
+	if (S_ISLNK(st.st_mode))
+		return problem(scan, "%s: a symlink: refused", file);
+	if (!S_ISDIR(st.st_mode))
+		return read_key_file(scan, dir_fd, name, file);
+	const char *why = depth <= 1 ? "nested too deep" : unsafe_mode(&st, false);
+	if (why)
+		return problem(scan, "%s/: %s: refused with every key in it", file, why);
+	cleanup_fd int sub = repofs_open_dir(dir_fd, name, O_RDONLY);
+	char sub_prefix[PATH_MAX + 1];
+	snprintf(sub_prefix, sizeof(sub_prefix), "%.*s/", PATH_MAX - 1, file);
+	if (sub >= 0)
+		scan_dir(scan, sub, sub_prefix, depth - 1);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Sorted, so that the output (and what a duplicate warning names first) is stable. */
+static void scan_dir(struct keys_scan *scan, int dir_fd, const char *prefix, int depth)
+{
+	struct dirent **entries;
+	cleanup_fd int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir)
+		return problem(scan, "%s: cannot be read", *prefix ? prefix : ".");
+	fd = -1; /* the DIR owns it now */
+	int count = scandirat(dirfd(dir), ".", &entries, NULL, by_name);
+	for (int i = 0; i < count; i++) {
+		const char *name = entries[i]->d_name;
+		if (name[0] != '.')
+			scan_entry(scan, dirfd(dir), name, prefix, depth);
+		else if (strcmp(name, ".") && strcmp(name, ".."))
+			problem(scan, "%s%s: hidden: skipped", prefix, name);
+		free(entries[i]);
+	}
+	if (count >= 0)
+		free(entries);
+	closedir(dir);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct key_entry *x = *(struct key_entry *const *)a,
+			       *y = *(struct key_entry *const *)b;
+	int rc = strcmp(x->type, y->type);
+	return rc ? rc : strcmp(x->blob, y->blob);
+}
+
+/* One key under two users: whoever holds it could log in as either, and sshd would take the
+ * first line it sees. Refused for all of them, so that the mistake shows. */
+static void refuse_shared_keys(struct keys_scan *scan)
+{
+	struct key_entry **sorted = xcalloc(scan->count + 1, sizeof(*sorted));
+	for (size_t i = 0; i < scan->count; i++)
+		sorted[i] = &scan->keys[i];
+	qsort(sorted, scan->count, sizeof(*sorted), by_key);
+	for (size_t start = 0, end; start < scan->count; start = end) {
+		bool shared = false;
+		for (end = start + 1;
+		     end < scan->count && by_key(&sorted[start], &sorted[end]) == 0; end++)
+			shared = shared || strcmp(sorted[start]->user, sorted[end]->user) != 0;
+		for (size_t i = start; shared && i < end; i++) {
+			problem(scan,
+				"%s: its %s key is also another user's: refused for every one",
+				sorted[i]->file, sorted[i]->type);
+			free(sorted[i]->user);
+			sorted[i]->user = NULL; /* dropped below */
+		}
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < scan->count; i++) {
+		if (scan->keys[i].user) {
+			scan->keys[kept++] = scan->keys[i];
+		} else {
+			free(scan->keys[i].blob);
+			free(scan->keys[i].file);
+		}
+	}
+	scan->count = kept;
+	free(sorted);
+}
+
+int keys_scan_dir(const char *dir, struct keys_scan *out)
+{
+	char real[PATH_MAX];
+	*out = (struct keys_scan){0};
+	if (!realpath(dir, real)) {
+		problem(out, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	const char *why = unsafe_path(real);
+	cleanup_fd int fd = why ? -1 : open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (why || fd < 0) {
+		problem(out, "%s: %s: refusing every key in it", real, why ? why : strerror(errno));
+		return -1;
+	}
+	scan_dir(out, fd, "", KEYS_DEPTH);
+	refuse_shared_keys(out);
+	return 0;
+}
+
+void keys_scan_free(struct keys_scan *scan)
+{
+	for (size_t i = 0; i < scan->count; i++) {
+		free(scan->keys[i].user);
+		free(scan->keys[i].blob);
+		free(scan->keys[i].file);
+	}
+	free(scan->keys);
+	for (size_t i = 0; i < scan->problem_count; i++)
+		free(scan->problems[i]);
+	free(scan->problems);
+	*scan = (struct keys_scan){0};
+}
+
+/* ---- gitcage keys ---- */
 
 /* Paths go inside command="...": a quote or a space there would change the forced command. */
 static void resolve_path(const char *path, char *out, const char *what)
@@ -108,29 +292,33 @@ static void resolve_path(const char *path, char *out, const char *what)
 
 int verb_keys(const struct global_options *options, int argc, char **argv)
 {
-	struct keys_context ctx = {0};
+	char exe[PATH_MAX], config[PATH_MAX];
 	struct config cfg;
-	struct dirent **entries;
+	struct keys_scan scan;
+	int printed = 0;
 	if (argc != 1 && argc != 3)
 		die("usage: gitcage [--config FILE] keys [TYPE BLOB]");
-	if (argc == 3)
-		ctx.want_type = argv[1], ctx.want_blob = argv[2];
 	verbs_load_config(options, 0, &cfg);
 	if (!cfg.keys)
 		die("%s: [server] keys is not set", options->config_path);
-	resolve_path("/proc/self/exe", ctx.exe, "gitcage binary");
-	resolve_path(options->config_path, ctx.config, "config");
-	int dir_fd = open(cfg.keys, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int count = dir_fd < 0 ? -1 : scandir(cfg.keys, &entries, NULL, alphasort);
-	if (count < 0)
-		die_errno("keys: cannot read the key directory %s", cfg.keys);
-	for (int i = 0; i < count; i++) {
-		print_key_file(&ctx, dir_fd, entries[i]->d_name);
-		free(entries[i]);
+	resolve_path("/proc/self/exe", exe, "gitcage binary");
+	resolve_path(options->config_path, config, "config");
+	int rc = keys_scan_dir(cfg.keys, &scan);
+	for (size_t i = 0; i < scan.problem_count; i++)
+		warn_line("keys: %s", scan.problems[i]);
+	for (size_t i = 0; i < scan.count; i++) {
+		const struct key_entry *key = &scan.keys[i];
+		if (argc == 3 && (strcmp(key->type, argv[1]) || strcmp(key->blob, argv[2])))
+			continue;
+		/* restrict: no forwarding, no pty, no ~/.ssh/rc; the command is all that runs. */
+		printf("restrict,command=\"%s --config %s serve %s\" %s %s %s\n", exe, config,
+		       key->user, key->type, key->blob, key->user);
+		printed++;
 	}
-	free(entries);
-	close(dir_fd);
+	keys_scan_free(&scan);
 	config_free(&cfg);
+	if (rc != 0)
+		exit(EXIT_GITCAGE);
 	/* For AuthorizedKeysCommand, no line means "no such key": sshd then refuses it. */
-	return ctx.want_type && !ctx.printed ? 1 : 0;
+	return argc == 3 && !printed ? 1 : 0;
 }
