@@ -167,6 +167,13 @@ bool config_valid_name(const char *name);
  * allows them (user@example.com). */
 bool config_valid_user(const char *name);
 
+/* Split value at blanks into words; free them with config_words_free. */
+void config_words_split(const char *value, struct words *out);
+void config_words_free(struct words *words);
+
+/* Why word cannot be a word of a [repo] header (a name, glob, ~REGEX or @group), or NULL. */
+const char *config_repo_word_problem(const char *word);
+
 /* "10M" -> 10485760; suffixes K, M, G, T (powers of 1024), no suffix = units.
  * Returns 0 or -1 on a malformed or overflowing value. */
 int config_parse_size(const char *text, unsigned long long *out);

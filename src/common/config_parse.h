@@ -45,8 +45,6 @@ bool config_schema_principal(struct config_parser *p, const char *word, bool cre
 void *config_append_zeroed(void *array, size_t count, size_t size); /* grow by one, zeroed */
 bool config_has_control(const char *s);
 const char *config_repo_path_problem(const char *path); /* why a path is unusable, or NULL */
-void config_words_split(const char *value, struct words *out);
-void config_words_free(struct words *words);
 
 /* config_repo.c: [repo ...] headers, access rules and matching. */
 /* Parse the header's words into rule->words; false (with errors) when it names nothing. */
@@ -58,8 +56,6 @@ bool config_repo_rule(struct config_parser *p, struct repo_rule *rule, const cha
 /* read = USERS or write = USERS: the rules "R" and "RW+" at this line. */
 void config_repo_shorthand(struct config_parser *p, struct repo_rule *rule, const char *key,
 			   const char *value);
-/* Why word cannot name repositories (a name, glob, ~regex or @group), or NULL. */
-const char *config_repo_word_problem(const char *word);
 /* After the last line: [repo @group] words become the group's members. */
 void config_repo_finish(struct config_parser *p);
 void config_repo_free(struct repo_rule *rule);

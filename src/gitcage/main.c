@@ -55,6 +55,7 @@ static const struct verb verbs[] = {
     {"check-config", verb_check_config},
     {"access", verb_access},
     {"create", verb_create},
+    {"import-gitolite", verb_import_gitolite},
 };
 
 static _Noreturn void usage(int status)

@@ -25,5 +25,6 @@ int verb_keys(const struct global_options *options, int argc, char **argv);
 int verb_verify(const struct global_options *options, int argc, char **argv);
 int verb_access(const struct global_options *options, int argc, char **argv);
 int verb_create(const struct global_options *options, int argc, char **argv);
+int verb_import_gitolite(const struct global_options *options, int argc, char **argv);
 
 #endif
