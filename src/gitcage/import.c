@@ -60,7 +60,11 @@ static void *append_zeroed(void *array, size_t count, size_t size)
 static void left_out(struct import *im, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "gitcage: %s:%d: ", im->file, im->line);
+	/* Line 0: not about a line of the file (keys, groups once all are read). */
+	if (im->line)
+		fprintf(stderr, "gitcage: %s:%d: ", im->file, im->line);
+	else
+		fputs("gitcage: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -430,6 +434,8 @@ static int copy_key(const char *path, mode_t type, int parent_fd, const char *na
 	struct key_copy *copy = payload;
 	char user[256], *data;
 	size_t len;
+	if (strncmp(path, "./", 2) == 0)
+		path += 2;
 	if (type != S_IFREG || strlen(name) < 5 || strcmp(name + strlen(name) - 4, ".pub"))
 		return 0;
 	if (keys_user_of_file(name, user, sizeof(user)) != 0)
