@@ -1064,8 +1064,10 @@ static void test_example_config_settings(void **state)
 	assert_non_null(text);
 	size_t settings = 0;
 	while (fgets(line, sizeof(line), file)) {
-		bool setting =
-		    line[0] == '#' && (line[1] == '[' || (line[1] >= 'a' && line[1] <= 'z'));
+		/* a key, a section, or an access rule (RW+ ..., - ..., C = ...) */
+		bool setting = line[0] == '#' && (line[1] == '[' || line[1] == '-' ||
+						  (line[1] >= 'a' && line[1] <= 'z') ||
+						  (line[1] >= 'A' && line[1] <= 'Z'));
 		settings += setting;
 		strcat(text, setting ? line + 1 : line);
 	}
@@ -1083,7 +1085,10 @@ static void test_example_config_settings(void **state)
 	assert_int_equal(f->cfg.repo_hooks, 0);
 	assert_default_limits(&f->cfg.limits);
 	assert_int_equal(f->cfg.group_count, 2);
-	assert_int_equal(f->cfg.repo_count, 2);
+	assert_int_equal(f->cfg.repo_count, 3);
+	assert_string_equal(f->cfg.default_branch, "main");
+	assert_true(f->cfg.repos[2].words[0].kind == REPO_WORD_REGEX);
+	assert_int_equal(f->cfg.repos[2].rule_count, 3);
 }
 
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
