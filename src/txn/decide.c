@@ -64,6 +64,10 @@ void decide_before(const struct decide_context *ctx, struct txn_ref *refs, size_
 				refuse_rule(ctx, ref, ref->perm);
 		} else if (allows(ctx, ACL_REWIND, ref->ref)) {
 			ref->perm = ACL_REWIND; /* may do either: no need to know which */
+		} else if (strncmp(ref->ref, "refs/tags/", 10) == 0) {
+			/* Moving a tag rewrites what it promised, fast-forward or not (gitolite).
+			 */
+			refuse_rule(ctx, ref, ACL_REWIND);
 		} else if (allows(ctx, ACL_WRITE, ref->ref)) {
 			ref->ask_ff = true;
 		} else {

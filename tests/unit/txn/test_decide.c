@@ -120,6 +120,28 @@ static void test_protected_rewind_refused(void **state)
 	assert_string_equal(delete->reason, "alice may not delete refs/heads/main");
 }
 
+/* As in gitolite, moving an existing tag is a rewind, even to a descendant; creating one is
+ * not. */
+static void test_tag_update_is_a_rewind(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(
+	    config_parse_string("[repo tags.git]\nRW = alice\nRW+ refs/tags/r = alice\n",
+				"tags.conf", &f->cfg, &(struct config_errors){0}),
+	    0);
+	f->ctx.repo = "tags.git";
+	struct txn_ref *moved = add(f, A, B, "refs/tags/v1", A, "commit", CHECK_FF_YES);
+	struct txn_ref *created = add(f, Z, B, "refs/tags/v2", Z, "commit", CHECK_FF_UNASKED);
+	struct txn_ref *release = add(f, A, B, "refs/tags/r1", A, "commit", CHECK_FF_YES);
+	struct txn_ref *branch = add(f, A, B, "refs/heads/main", A, "commit", CHECK_FF_YES);
+	decide(f);
+	assert_int_equal(moved->refusal, REFUSAL_RULE);
+	assert_string_equal(moved->reason, "alice may not rewind refs/tags/v1");
+	assert_int_equal(created->refusal, REFUSAL_NONE);
+	assert_int_equal(release->refusal, REFUSAL_NONE);
+	assert_int_equal(branch->refusal, REFUSAL_NONE);
+}
+
 static void test_reader_may_not_push(void **state)
 {
 	struct fixture *f = *state;
@@ -236,6 +258,7 @@ int main(void)
 	    T(test_create_update_delete_allowed),
 	    T(test_protected_rewind_needs_the_ancestry),
 	    T(test_protected_rewind_refused),
+	    T(test_tag_update_is_a_rewind),
 	    T(test_reader_may_not_push),
 	    T(test_moved_since_the_session_began),
 	    T(test_old_value_no_longer_the_refs),
