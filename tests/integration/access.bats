@@ -28,7 +28,7 @@ setup() {
 		repositories = $ROOT
 		audit = $AUDIT
 		keys = $KEYS
-		hooks = $GITCAGE_ROOT/hooks
+		hooks = $GITCAGE_ROOT/build/hooks
 		default-branch = trunk
 		[limits]
 		timeout = 60
@@ -206,13 +206,18 @@ rule_line() {
 	exit_status_is 125
 }
 
-@test "check-config names a repository that cannot be served" {
+@test "check-config and verify name a repository that cannot be served" {
 	git init -q --bare "$ROOT/borrowed.git"
 	echo "$ROOT/demo.git" >"$ROOT/borrowed.git/commondir"
 	run "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 1
 	[[ $output == *"repository borrowed.git cannot be served: has a commondir file"* ]] ||
 		flunk "$(ran)"
+	run "$GITCAGE" --config "$CONF" verify "$ROOT/borrowed.git" "$ROOT/demo.git"
+	exit_status_is 1
+	[[ $output == *"$ROOT/borrowed.git: cannot be served: has a commondir file"* ]] ||
+		flunk "$(ran)"
+	[[ $output != *"demo.git: cannot be served"* ]] || flunk "$(ran)"
 	rm "$ROOT/borrowed.git/commondir"
 	run "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 0
