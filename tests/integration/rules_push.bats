@@ -23,7 +23,7 @@ setup() {
 		[server]
 		repositories = $ROOT
 		audit = $BATS_TEST_TMPDIR/audit.log
-		hooks = $GITCAGE_ROOT/hooks
+		hooks = $GITCAGE_ROOT/build/hooks
 		[limits]
 		timeout = 60
 		[repo demo]
