@@ -277,7 +277,7 @@ static int serve_push(struct serve *serve, const struct request *request, const 
 	struct txn t;
 	struct error err;
 	struct sandbox_result result;
-	policy_for(&serve->cfg, rule, &policy);
+	policy_for_repo(&serve->cfg, repo->relpath, serve->who_created, &policy);
 	struct txn_options options = {
 	    .cfg = &serve->cfg,
 	    .policy = &policy,
@@ -376,7 +376,6 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	if (repo_resolve(serve.root_fd, serve.root, request.path, geteuid(), &repo, &err) != 0)
 		refuse(&serve, err.message, not_found);
 	serve.audit.repo = repo.relpath;
-	const struct repo_rule *rule = config_find_repo(&serve.cfg, repo.relpath);
 	if (repo_read_creator(repo.fd, geteuid(), serve.creator, sizeof(serve.creator)))
 		serve.who_created = serve.creator;
 	if (!acl_repo_allows(&serve.cfg, repo.relpath, serve.who_created, serve.user, ACL_READ,
@@ -388,6 +387,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 		refuse(&serve, "no write access",
 		       "you may read this repository but not push to it");
 	if (request_service_writes(request.service))
-		return serve_push(&serve, &request, &repo, rule);
+		return serve_push(&serve, &request, &repo,
+				  config_find_repo(&serve.cfg, repo.relpath));
 	return serve_fetch(&serve, &request, &repo);
 }
