@@ -322,6 +322,22 @@ static void open_root(struct serve *serve)
 		die("%s", err.message);
 }
 
+/* The check before git runs: read for a fetch, write for a push (any write rule could
+ * match), with CREATOR as the repository's gl-creator says. */
+static void authorize(struct serve *serve, const struct request *request, const struct repo *repo,
+		      const char *not_found)
+{
+	if (repo_read_creator(repo->fd, geteuid(), serve->creator, sizeof(serve->creator)))
+		serve->who_created = serve->creator;
+	if (!acl_repo_allows(&serve->cfg, repo->relpath, serve->who_created, serve->user, ACL_READ,
+			     NULL))
+		refuse(serve, "no read access", not_found);
+	if (request_service_writes(request->service) &&
+	    !acl_repo_allows(&serve->cfg, repo->relpath, serve->who_created, serve->user, ACL_WRITE,
+			     NULL))
+		refuse(serve, "no write access", "you may read this repository but not push to it");
+}
+
 int verb_serve(const struct global_options *options, int argc, char **argv)
 {
 	struct serve serve = {.root_fd = -1};
@@ -376,16 +392,7 @@ int verb_serve(const struct global_options *options, int argc, char **argv)
 	if (repo_resolve(serve.root_fd, serve.root, request.path, geteuid(), &repo, &err) != 0)
 		refuse(&serve, err.message, not_found);
 	serve.audit.repo = repo.relpath;
-	if (repo_read_creator(repo.fd, geteuid(), serve.creator, sizeof(serve.creator)))
-		serve.who_created = serve.creator;
-	if (!acl_repo_allows(&serve.cfg, repo.relpath, serve.who_created, serve.user, ACL_READ,
-			     NULL))
-		refuse(&serve, "no read access", not_found);
-	if (request_service_writes(request.service) &&
-	    !acl_repo_allows(&serve.cfg, repo.relpath, serve.who_created, serve.user, ACL_WRITE,
-			     NULL))
-		refuse(&serve, "no write access",
-		       "you may read this repository but not push to it");
+	authorize(&serve, &request, &repo, not_found);
 	if (request_service_writes(request.service))
 		return serve_push(&serve, &request, &repo,
 				  config_find_repo(&serve.cfg, repo.relpath));
