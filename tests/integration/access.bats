@@ -210,8 +210,8 @@ rule_line() {
 	git init -q --bare "$ROOT/borrowed.git"
 	echo "$ROOT/demo.git" >"$ROOT/borrowed.git/commondir"
 	run "$GITCAGE" --config "$CONF" check-config
-	exit_status_is 1
-	[[ $output == *"repository borrowed.git cannot be served: has a commondir file"* ]] ||
+	exit_status_is 125
+	[[ $output == *"$CONF: repository borrowed.git cannot be served: has a commondir file"* ]] ||
 		flunk "$(ran)"
 	run "$GITCAGE" --config "$CONF" verify "$ROOT/borrowed.git" "$ROOT/demo.git"
 	exit_status_is 1
@@ -221,7 +221,7 @@ rule_line() {
 	rm "$ROOT/borrowed.git/commondir"
 	run "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 0
-	[ "$output" = "$CONF: ok" ] || flunk "$(ran)"
+	[[ $output == *"$CONF: ok" && $output != *"cannot be served"* ]] || flunk "$(ran)"
 }
 
 @test "keys: subdirectories, gitolite's names, and what is refused, each named by check-config" {
@@ -239,13 +239,14 @@ rule_line() {
 	users=$(grep -o 'serve [^"]*"' <<<"$output" | sort | tr '\n' ' ')
 	[ "$users" = 'serve alice" serve bob@example.com" ' ] || flunk "users: $users" "$(ran)"
 	[[ $output == *"carol.pub: its ssh-ed25519 key is also another user's"* ]] || flunk "$(ran)"
+	# Warnings: those users cannot log in, and serve works for the others.
 	run "$GITCAGE" --config "$CONF" check-config
-	exit_status_is 1
+	exit_status_is 0
 	for expected in "carol.pub: its ssh-ed25519 key is also another user's" \
 		"mallory.pub: its ssh-ed25519 key is also another user's" \
 		"eve.pub: writable by group or others: refused" \
 		"open/: writable by group or others: refused with every key in it" \
 		"long.pub:1: a line of 70012 bytes (at most 65536): refused whole"; do
-		[[ $output == *"$expected"* ]] || flunk "missing: $expected" "$(ran)"
+		[[ $output == *"$CONF: warning: keys: $expected"* ]] || flunk "missing: $expected" "$(ran)"
 	done
 }

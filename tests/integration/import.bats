@@ -55,6 +55,9 @@ gitolite_oracle() {
 		[[ $stderr == *"gitcage: $expected"* ]] || flunk "missing: $expected" "$stderr"
 	done
 	[ "$(grep -c . <<<"$stderr")" -eq 8 ] || flunk "one warning each: $stderr"
+	# What the import cannot know: where the repositories are.
+	mkdir "$BATS_TEST_TMPDIR/repos"
+	sed -i "s|^#repositories = .*|repositories = $BATS_TEST_TMPDIR/repos|" "$CONF"
 	run "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 0
 	# The keys, under gitolite's names, and only the usable ones.
