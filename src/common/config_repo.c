@@ -308,9 +308,9 @@ static void expand_group(const struct config *cfg, struct repo_rule *rule, const
 		const struct words *members = &queue[head++]->members;
 		for (size_t i = 0; i < members->count; i++) {
 			const char *word = members->items[i];
-			const struct config_group *nested = word[0] == '@' && strcmp(word, "@all") != 0
-							 ? find_group(cfg, word + 1)
-							 : NULL;
+			const struct config_group *nested =
+			    word[0] == '@' && strcmp(word, "@all") != 0 ? find_group(cfg, word + 1)
+									: NULL;
 			bool seen = false;
 			for (size_t j = 0; nested && j < tail; j++)
 				seen = seen || queue[j] == nested;
