@@ -59,31 +59,53 @@ int keys_user_of_file(const char *name, char *user, size_t size)
 	return config_valid_user(user) ? 0 : -1;
 }
 
+/* Root, as a file's owner looks from here: in a user namespace (check-config may run in one),
+ * root's files show as the overflow uid, which nobody inside can be. */
+static bool owned_by_root(uid_t uid)
+{
+	static int nested = -1;
+	static unsigned long overflow = 65534;
+	if (nested < 0) {
+		unsigned long inside, outside, count;
+		FILE *map = fopen("/proc/self/uid_map", "re");
+		FILE *over = fopen("/proc/sys/kernel/overflowuid", "re");
+		nested = !map || fscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3 ||
+			 inside != 0 || outside != 0 || count != 4294967295UL;
+		if (over && fscanf(over, "%lu", &overflow) != 1)
+			overflow = 65534;
+		if (map)
+			fclose(map);
+		if (over)
+			fclose(over);
+	}
+	return uid == 0 || (nested && uid == overflow && geteuid() != overflow);
+}
+
 /* sshd's rule for authorized_keys and the directories above it: owned by root or by us, and
  * writable by nobody else; a sticky directory of root's (/tmp) lets nobody else rename ours. */
 static const char *unsafe_mode(const struct stat *st, bool sticky_ok)
 {
-	if (st->st_uid != 0 && st->st_uid != geteuid())
+	bool root = owned_by_root(st->st_uid);
+	if (!root && st->st_uid != geteuid())
 		return "owned by someone else";
-	if ((st->st_mode & 022) && !(sticky_ok && (st->st_mode & S_ISVTX) && st->st_uid == 0))
+	if ((st->st_mode & 022) && !(sticky_ok && (st->st_mode & S_ISVTX) && root))
 		return "writable by group or others";
 	return NULL;
 }
 
-/* The directory and every directory above it. */
-static const char *unsafe_path(const char *real)
+/* The directory and every directory above it; bad gets the one that is not safe. */
+static const char *unsafe_path(const char *real, char *bad, size_t size)
 {
-	char path[PATH_MAX];
 	struct stat st;
-	snprintf(path, sizeof(path), "%s", real);
+	snprintf(bad, size, "%s", real);
 	for (bool first = true;; first = false) {
 		const char *why =
-		    stat(path, &st) != 0 ? "cannot be examined" : unsafe_mode(&st, !first);
+		    stat(bad, &st) != 0 ? "cannot be examined" : unsafe_mode(&st, !first);
 		if (why)
 			return why;
-		char *slash = strrchr(path, '/');
-		if (!slash || slash == path)
-			return strcmp(path, "/") == 0 ? NULL : unsafe_path("/");
+		char *slash = strrchr(bad, '/');
+		if (!slash || slash == bad)
+			return strcmp(bad, "/") == 0 ? NULL : unsafe_path("/", bad, size);
 		*slash = '\0';
 	}
 }
@@ -253,10 +275,13 @@ int keys_scan_dir(const char *dir, struct keys_scan *out)
 		problem(out, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	const char *why = unsafe_path(real);
+	char bad[PATH_MAX];
+	const char *why = unsafe_path(real, bad, sizeof(bad));
 	cleanup_fd int fd = why ? -1 : open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (why || fd < 0) {
-		problem(out, "%s: %s: refusing every key in it", real, why ? why : strerror(errno));
+		problem(out, "%s: %s%s%s: refusing every key in it", real,
+			why && strcmp(bad, real) ? bad : "", why && strcmp(bad, real) ? " is " : "",
+			why ? why : strerror(errno));
 		return -1;
 	}
 	scan_dir(out, fd, "", KEYS_DEPTH);
