@@ -126,7 +126,23 @@ static bool names_user(struct query *q, const struct words *who)
 	return false;
 }
 
-/* gitolite's s(/USER/)(/$user/): the first /USER/ of a pattern is the asking user. */
+/* text with every character a regular expression gives a meaning quoted, into out. */
+static bool regex_quote(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; *text; text++) {
+		if (n + 3 > size)
+			return false;
+		if (strchr(".[]()*+?{}|^$\\", *text))
+			out[n++] = '\\';
+		out[n++] = *text;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* gitolite's s(/USER/)(/$user/): the first /USER/ of a pattern is the asking user. Unlike
+ * gitolite, the name is quoted: "al.ce" is not a pattern that matches alice's branches. */
 static bool ref_matches(const struct query *q, const struct rule_ref *pattern)
 {
 	if (!q->ref)
@@ -134,10 +150,11 @@ static bool ref_matches(const struct query *q, const struct rule_ref *pattern)
 	if (pattern->compiled)
 		return regexec(&pattern->regex, q->ref, 0, NULL, 0) == 0;
 	const char *at = strstr(pattern->text, "/USER/");
-	char *text;
+	char *text, user[256];
 	regex_t regex;
-	if (!at || asprintf(&text, "^%.*s/%s/%s", (int)(at - pattern->text), pattern->text, q->user,
-			    at + 6) < 0)
+	if (!at || !regex_quote(q->user, user, sizeof(user)) ||
+	    asprintf(&text, "^%.*s/%s/%s", (int)(at - pattern->text), pattern->text, user, at + 6) <
+		0)
 		return false; /* fail closed */
 	int rc = regcomp(&regex, text, REG_EXTENDED | REG_NOSUB);
 	free(text);

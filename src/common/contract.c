@@ -30,7 +30,8 @@ void check_request_free(struct check_request *req)
 
 void check_format_request(const struct check_request *req, struct strbuf *out)
 {
-	strbuf_addf(out, "gitcage-check 1\nmax-blob-size %llu\n", req->max_blob_size);
+	strbuf_addf(out, "gitcage-check 1\nmax-blob-size %llu\nfsck %s\n", req->max_blob_size,
+		    req->fsck == CHECK_FSCK_OBJECTS ? "objects" : "strict");
 	for (size_t i = 0; i < req->fsck_ignore.count; i++)
 		strbuf_addf(out, "fsck-ignore %s\n", req->fsck_ignore.items[i]);
 	for (size_t i = 0; i < req->packs.count; i++)
@@ -109,6 +110,10 @@ static int parse_request_line(struct check_request *out, char *line, struct erro
 	if (strncmp(line, "max-blob-size ", 14) == 0) {
 		out->max_blob_size = strtoull(line + 14, &end, 10);
 		return *end ? error_set(err, "a malformed max-blob-size") : 0;
+	}
+	if (strcmp(line, "fsck strict") == 0 || strcmp(line, "fsck objects") == 0) {
+		out->fsck = line[5] == 'o' ? CHECK_FSCK_OBJECTS : CHECK_FSCK_STRICT;
+		return 0;
 	}
 	if (strncmp(line, "fsck-ignore ", 12) == 0 && is_msg_id(line + 12)) {
 		strvec_push(&out->fsck_ignore, line + 12);

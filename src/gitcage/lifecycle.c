@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,8 +135,23 @@ static int create_in(const struct config *cfg, int parent_fd, const char *last, 
 	return rc;
 }
 
-int lifecycle_create(const struct config *cfg, int root_fd, const char *name, const char *creator,
-		     struct error *err)
+/* One creation at a time, by a lock on the repositories root itself: what check_parents
+ * found must still hold when the directories are made, and another creation could rename a
+ * repository into place above this one meanwhile. Returns the locked fd, or -1. */
+static int lock_creations(int root_fd, struct error *err)
+{
+	int fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		error_set(err, "cannot lock the repositories root: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int create_locked(const struct config *cfg, int root_fd, const char *name,
+			 const char *creator, struct error *err)
 {
 	char path[PATH_MAX], parent[PATH_MAX];
 	if (with_suffix(name, path, sizeof(path)) != 0)
@@ -156,13 +172,25 @@ int lifecycle_create(const struct config *cfg, int root_fd, const char *name, co
 	return create_in(cfg, parent_fd, slash ? slash + 1 : path, creator, err);
 }
 
+int lifecycle_create(const struct config *cfg, int root_fd, const char *name, const char *creator,
+		     struct error *err)
+{
+	cleanup_fd int lock = lock_creations(root_fd, err);
+	if (lock < 0)
+		return -1;
+	return create_locked(cfg, root_fd, name, creator, err);
+}
+
 int lifecycle_create_on_push(const struct config *cfg, int root_fd, const char *request_path,
 			     const char *user, struct error *err)
 {
 	if (lifecycle_exists(root_fd, request_path) ||
 	    !acl_may_create(cfg, request_path, user, NULL))
 		return 0;
-	return lifecycle_create(cfg, root_fd, request_path, user, err) == 0 ? 1 : -1;
+	if (lifecycle_create(cfg, root_fd, request_path, user, err) == 0)
+		return 1;
+	/* Another first push made it meanwhile: this one pushes into it. */
+	return lifecycle_exists(root_fd, request_path) ? 0 : -1;
 }
 
 /* The repositories root of the config, opened, and checked to be ours: what gitcage creates

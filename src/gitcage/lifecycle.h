@@ -23,8 +23,9 @@ int lifecycle_create(const struct config *cfg, int root_fd, const char *name, co
 
 /* For serve's resolution step, when the repository a push names does not exist: if a C rule
  * lets user create it, create it with user as its creator. Returns 1 when it was created (then
- * resolve it again), 0 when the user may not create it (refuse it as any missing repository),
- * -1 when creating failed (err says why; for the audit log). */
+ * resolve it again), 0 when the user may not create it (refuse it as any missing repository)
+ * or another push created it meanwhile, -1 when creating failed (err says why; for the audit
+ * log). Creations take a lock on the repositories root, one at a time. */
 int lifecycle_create_on_push(const struct config *cfg, int root_fd, const char *request_path,
 			     const char *user, struct error *err);
 

@@ -170,7 +170,7 @@ static void start_notify(const struct serve *serve, const struct policy *policy,
 	if (!policy->notify || !t->published)
 		return;
 	for (size_t i = 0; i < t->ref_count; i++)
-		if (t->refs[i].refusal == REFUSAL_NONE)
+		if (t->refs[i].refusal == REFUSAL_NONE && !t->refs[i].unchanged)
 			strbuf_addf(&updates, "%s %s %s\n", t->refs[i].old_id, t->refs[i].new_id,
 				    t->refs[i].ref);
 	struct notify_request request = {policy->notify, serve->user,	 serve->audit.repo,

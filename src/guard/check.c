@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* `gitcage-guard check`: the facts about what a push brought, established in a cage (gitcage
- * runs this in a sandbox with the repository and the stage read-only and no network).
+ * runs this in a sandbox with the repository and the stage read-only, no network, and nothing
+ * writable at all). The packs are read through the indexes `gitcage-guard index` made.
  *
- * Every new object is read, which verifies its hash, and parsed; each of its links (a commit's
+ * Every object of every staged pack is read, which verifies its hash, and every new one is
+ * parsed; each of its links (a commit's
  * tree and parents, a tree's entries, a tag's target) must name an object of the right type
  * among the new and the existing ones. Nothing unverified is ever published, so the existing
  * objects are closed already, and this check of the new ones is enough: it costs O(new
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/contract.h"
@@ -71,94 +72,45 @@ static bool is_fresh(const struct checker *c, const git_oid *id)
 	return bsearch(id, c->fresh, c->fresh_count, sizeof(*c->fresh), compare_oids) != NULL;
 }
 
-/* Run git, its stdout into out and its last stderr line into error_line. Returns its exit
- * status (or -1 when it could not run). */
-static int run_git(char **argv, char **env, char *out, size_t out_size, char *error_line,
-		   size_t error_size)
-{
-	int stdout_pipe[2], stderr_pipe[2], status;
-	if (pipe2(stdout_pipe, O_CLOEXEC) != 0 || pipe2(stderr_pipe, O_CLOEXEC) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(stdout_pipe[1], STDOUT_FILENO);
-		dup2(stderr_pipe[1], STDERR_FILENO);
-		execve("/usr/bin/git", argv, env);
-		_exit(127);
-	}
-	close(stdout_pipe[1]);
-	close(stderr_pipe[1]);
-	ssize_t n = read(stdout_pipe[0], out, out_size - 1);
-	out[n > 0 ? n : 0] = '\0';
-	char text[4096];
-	size_t len = 0;
-	while (len < sizeof(text) - 1 && (n = read(stderr_pipe[0], text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)n;
-	text[len] = '\0';
-	while (len && text[len - 1] == '\n')
-		text[--len] = '\0';
-	const char *last = strrchr(text, '\n');
-	snprintf(error_line, error_size, "%.200s", last ? last + 1 : text[0] ? text : "no message");
-	close(stdout_pipe[0]);
-	close(stderr_pipe[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+struct pack_listing {
+	struct checker *c;
+	git_odb *one; /* the pack alone */
+};
 
-/* The pack's index, made here by git itself from the pack's content: git index-pack --strict
- * hashes every object, resolves every delta, runs fsck on every object (as receive-pack's
- * fsckObjects would) and finds every link among the pack's and the repository's objects.
- * The index git wrote inside the sandbox is never read: it could name any id for any entry.
- * Returns 0, or -1 with why in c->why. */
-static int index_pack(struct checker *c, const char *repo, const char *stage,
-		      const char *checked, const char *pack)
+/* An entry of a staged pack's index. A new object is read later, with its links; one the
+ * repository has is read now, from this pack: the read verifies that the content the index
+ * names by that id is the object, so that no index can give an existing id other content. */
+static int list_entry(const git_oid *id, void *payload)
 {
-	char pack_path[4200], idx_path[4200], git_dir[4200], strict[1024] = "--strict", hash[64] = "";
-	const char *name = strrchr(pack, '/') + 1; /* pack-X.pack: shape checked */
-	snprintf(pack_path, sizeof(pack_path), "%s/%s", stage, pack);
-	snprintf(idx_path, sizeof(idx_path), "%s/%.45s.idx", checked, name);
-	snprintf(git_dir, sizeof(git_dir), "GIT_DIR=%s", repo);
-	for (size_t i = 0; i < c->req->fsck_ignore.count; i++)
-		snprintf(strict + strlen(strict), sizeof(strict) - strlen(strict), "%c%s=ignore",
-			 i ? ',' : '=', c->req->fsck_ignore.items[i]);
-	char *argv[] = {"git", "-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*",
-			"index-pack", strict, "--no-rev-index", "-o", idx_path, pack_path, NULL};
-	char *env[] = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "GIT_CONFIG_NOSYSTEM=1",
-		       "GIT_CONFIG_GLOBAL=/dev/null", git_dir, "LC_ALL=C", NULL};
-	char error_line[256];
-	int status = run_git(argv, env, hash, sizeof(hash), error_line, sizeof(error_line));
-	hash[strcspn(hash, "\n")] = '\0';
-	if (status != 0)
-		return snprintf(c->why, c->why_size, "the pushed pack was refused by git index-pack "
-						     "--strict: %s", error_line), -1;
-	/* The name says what the pack holds: pack-<its checksum>. */
-	if (strncmp(name + 5, hash, 40) != 0 || strlen(hash) != 40)
-		return snprintf(c->why, c->why_size, "the pushed pack's name is not its checksum"), -1;
+	struct pack_listing *list = payload;
+	git_odb_object *object;
+	if (!git_odb_exists(list->c->real, id))
+		return add_fresh(id, list->c);
+	if (git_odb_read(&object, list->one, id) != 0)
+		return -1;
+	git_odb_object_free(object);
 	return 0;
 }
 
 /* The stage's backends go below the repository's (priority 0 against its 1 and 2): an object
  * the repository has is always read from the repository, never from a copy in the push. The
- * pack is read through the index made by index_pack, beside a link to the staged pack. */
-static int add_pack(struct checker *c, const char *stage, const char *checked, const char *pack)
+ * pack is read through the index `gitcage-guard index` made in another cage, which gitcage
+ * copied beside it. */
+static int add_pack(struct checker *c, const char *stage, const char *pack)
 {
-	char idx[4200], link[4200], target[4200];
-	const char *name = strrchr(pack, '/') + 1;
+	char idx[4200];
 	git_odb_backend *backend, *listing;
-	git_odb *one;
-	snprintf(idx, sizeof(idx), "%s/%.45s.idx", checked, name);
-	snprintf(link, sizeof(link), "%s/%s", checked, name);
-	snprintf(target, sizeof(target), "%s/%s", stage, pack);
-	if (symlink(target, link) != 0 || git_odb_backend_one_pack(&backend, idx) != 0 ||
+	struct pack_listing list = {c};
+	snprintf(idx, sizeof(idx), "%s/%.58s.idx", stage, pack);
+	if (git_odb_backend_one_pack(&backend, idx) != 0 ||
 	    git_odb_add_backend(c->all, backend, 0) != 0)
 		return -1;
 	/* The pack's own object list, from a private odb of its own. */
-	if (git_odb_new(&one) != 0 || git_odb_backend_one_pack(&listing, idx) != 0 ||
-	    git_odb_add_backend(one, listing, 1) != 0)
+	if (git_odb_new(&list.one) != 0 || git_odb_backend_one_pack(&listing, idx) != 0 ||
+	    git_odb_add_backend(list.one, listing, 1) != 0)
 		return -1;
-	int rc = git_odb_foreach(one, add_fresh, c);
-	git_odb_free(one);
+	int rc = git_odb_foreach(list.one, list_entry, &list);
+	git_odb_free(list.one);
 	return rc;
 }
 
@@ -209,8 +161,7 @@ static void keep_only_new(struct checker *c)
 	c->fresh_count = kept;
 }
 
-static int open_stores(struct checker *c, const char *repo, const char *stage,
-		       const char *checked)
+static int open_stores(struct checker *c, const char *repo, const char *stage)
 {
 	char objects[4200];
 	snprintf(objects, sizeof(objects), "%s/objects", repo);
@@ -221,9 +172,7 @@ static int open_stores(struct checker *c, const char *repo, const char *stage,
 	}
 	for (size_t i = 0; i < c->req->packs.count; i++) {
 		const char *pack = c->req->packs.items[i];
-		if (index_pack(c, repo, stage, checked, pack) != 0)
-			return 1;
-		if (add_pack(c, stage, checked, pack) != 0) {
+		if (add_pack(c, stage, pack) != 0) {
 			snprintf(c->why, c->why_size, "the pushed pack %s cannot be read: %s",
 				 strrchr(pack, '/') + 1, last_error());
 			return 1;
@@ -411,24 +360,34 @@ static int read_stdin(struct strbuf *in)
 	return n < 0 ? -1 : 0;
 }
 
-int guard_check(const char *repo, const char *stage, const char *checked)
+int guard_read_request(struct check_request *req)
 {
-	struct strbuf in = {0}, out = {0};
-	struct check_request req;
+	struct strbuf in = {0};
 	struct error err = {""};
-	/* Before the request: gitcage starts the guard ahead of need, while git receives. */
-	guard_libgit2_init();
 	int read = read_stdin(&in);
 	if (read == 0 && in.len == 0)
 		return 0; /* started ahead of need, and not needed */
-	if (read != 0 || check_parse_request(in.data, in.len, &req, &err)) {
-		fprintf(stderr, "bad request: %s\n", err.message);
-		return GUARD_EXIT_USAGE;
+	if (read != 0 || check_parse_request(in.data, in.len, req, &err)) {
+		fprintf(stderr, "bad request: %s\n", read ? "too long" : err.message);
+		strbuf_free(&in);
+		return -1;
 	}
 	strbuf_free(&in);
+	return 1;
+}
+
+int guard_check(const char *repo, const char *stage)
+{
+	struct strbuf out = {0};
+	struct check_request req;
+	/* Before the request: gitcage starts the guard ahead of need, while git receives. */
+	guard_libgit2_init();
+	int got = guard_read_request(&req);
+	if (got <= 0)
+		return got < 0 ? GUARD_EXIT_USAGE : 0;
 	struct checker c = {
 	    .req = &req, .why = req.objects_reason, .why_size = sizeof(req.objects_reason)};
-	int opened = open_stores(&c, repo, stage, checked);
+	int opened = open_stores(&c, repo, stage);
 	if (opened < 0)
 		return GUARD_EXIT_FAILED;
 	req.objects_ok = opened == 0 && objects_ok(&c);

@@ -46,19 +46,40 @@ static void refuse_rule(const struct decide_context *ctx, struct txn_ref *ref, e
 	decide_refuse(ref, REFUSAL_RULE, "%s may not %s %s", ctx->user, perm_words(perm), ref->ref);
 }
 
+/* git's rules for a ref's name (git-check-ref-format(1)), under refs/: no component that
+ * starts with '.' or ends with ".lock", no "..", "//" or "@{", no control character, space,
+ * ~ ^ : ? * [ or backslash, and no '/' or '.' at the end. The verifier asks libgit2 too; this
+ * is for the updates it never sees (deletions, no-ops), so that none is audited, notified or
+ * handed to git update-ref under a name git would not make. */
+static bool refname_valid(const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(name, "refs/", 5) != 0 || name[len - 1] == '/' || name[len - 1] == '.' ||
+	    strstr(name, "..") || strstr(name, "//") || strstr(name, "@{") ||
+	    strstr(name, "/.") || strstr(name, ".lock/") ||
+	    (len >= 5 && strcmp(name + len - 5, ".lock") == 0))
+		return false;
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr(" ~^:?*[\\", *c))
+			return false;
+	return true;
+}
+
 void decide_before(const struct decide_context *ctx, struct txn_ref *refs, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		struct txn_ref *ref = &refs[i];
+		if (!refname_valid(ref->ref)) {
+			decide_refuse(ref, REFUSAL_NAME, strncmp(ref->ref, "refs/", 5) != 0
+							     ? "not a ref under refs/"
+							     : "not a valid ref name");
+			continue;
+		}
 		if (ref->unchanged)
 			continue;
 		ref->perm = is_zero(ref->old_id)   ? ACL_CREATE
 			    : is_zero(ref->new_id) ? ACL_DELETE
 						   : ACL_WRITE;
-		if (strncmp(ref->ref, "refs/", 5) != 0) {
-			decide_refuse(ref, REFUSAL_NAME, "not a ref under refs/");
-			continue;
-		}
 		if (ref->perm != ACL_WRITE) {
 			if (!allows(ctx, ref->perm, ref->ref))
 				refuse_rule(ctx, ref, ref->perm);

@@ -18,8 +18,10 @@ int stage_copy(int upper_fd, int stage_fd, const struct upper_scan *scan,
 	       unsigned long long max_size, const struct strvec *done, struct strvec *copied,
 	       struct error *err);
 
-/* Copy from_dir/name, a file the verifier made, into the stage beside pack as pack's index
- * (objects/pack/pack-X.idx), 0444. Only a regular file, not a link, is taken. */
+/* Copy from_dir/name, an index git made in the indexer's cage, into the stage beside pack as
+ * pack's index (objects/pack/pack-X.idx), 0444. Only a regular file, not a link, is taken,
+ * and only an index that names pack by its checksum, which is its name, with its own
+ * checksum right. */
 int stage_import(int from_dir, const char *name, int stage_fd, const char *pack,
 		 struct error *err);
 

@@ -24,7 +24,17 @@
 /* An honest hook writes its whole request at once, and receive-pack asks once per push: a
  * hook that takes longer, or a session that asks more often, is not git's doing. */
 #define REQUEST_WAIT_MS 60000
-#define MAX_REQUESTS 1
+#define MAX_REQUESTS	1
+
+/* The indexer (git indexes the staged packs) or the verifier (libgit2 checks them). */
+static void start_cage(struct txn *t, struct verifier *cage)
+{
+	struct verifier_spec spec = {
+	    t->opt.repo_path,	   t->opt.repo_fd,
+	    t->session.stage_path, t->session.checked_path,
+	    &t->opt.cfg->limits,   cage == &t->indexer ? t->opt.cfg->git : NULL};
+	verifier_start(&spec, cage);
+}
 
 int txn_begin(struct txn *t, const struct txn_options *opt, const char *state_path,
 	      struct error *err)
@@ -42,9 +52,8 @@ int txn_begin(struct txn *t, const struct txn_options *opt, const char *state_pa
 	 * middle of an append is read back from the start of that line (journal.c). */
 	int rc = journal_mark(&t->state, t->key, &t->mark, err);
 	if (rc == 0 && opt->ahead) {
-		struct verifier_spec spec = {opt->repo_path, opt->repo_fd, t->session.stage_path,
-					     t->session.checked_path, &opt->cfg->limits};
-		verifier_start(&spec, &t->verifier);
+		start_cage(t, &t->indexer);
+		start_cage(t, &t->verifier);
 		struct publish_spec updater = {opt->cfg->git, opt->repo_path};
 		publish_start(&updater, &t->updater);
 	}
@@ -174,8 +183,9 @@ static void build_check(const struct txn *t, const struct txn_ref *refs, size_t 
 	}
 }
 
-/* The verifier's indexes of the staged packs, copied into the stage beside their packs: they
- * are what is published (the index git wrote in the sandbox never is). */
+/* The indexes git made in the indexer's cage, copied into the stage beside their packs: they
+ * are what the verifier reads and what is published (the index git wrote in the sandbox never
+ * is). */
 static int import_indexes(struct txn *t, const struct check_request *check, struct error *err)
 {
 	char idx[128];
@@ -190,7 +200,35 @@ static int import_indexes(struct txn *t, const struct check_request *check, stru
 	return 0;
 }
 
-/* The facts, from the caged verifier; NULL when there is nothing to verify (deletions). */
+/* The first cage: git indexes and fsck's the staged objects. 0 with the indexes in the stage,
+ * 1 when git refused them (every ref refused, with why), -1 with err. */
+static int index_objects(struct txn *t, const struct check_request *check, struct txn_ref *refs,
+			 size_t count, struct error *err)
+{
+	struct check_request objects = {.fsck =
+					    t->opt.strict ? CHECK_FSCK_STRICT : CHECK_FSCK_OBJECTS};
+	for (size_t i = 0; i < check->fsck_ignore.count; i++)
+		strvec_push(&objects.fsck_ignore, check->fsck_ignore.items[i]);
+	for (size_t i = 0; i < check->packs.count; i++)
+		strvec_push(&objects.packs, check->packs.items[i]);
+	for (size_t i = 0; i < check->loose.count; i++)
+		strvec_push(&objects.loose, check->loose.items[i]);
+	if (!t->indexer.running)
+		start_cage(t, &t->indexer);
+	int rc = verifier_ask(&t->indexer, &objects, &t->stop_signal, err);
+	if (rc == 0 && !objects.objects_ok) {
+		for (size_t i = 0; i < count; i++)
+			decide_refuse(&refs[i], REFUSAL_OBJECTS, "%s", objects.objects_reason);
+		rc = 1;
+	} else if (rc == 0) {
+		rc = import_indexes(t, check, err);
+	}
+	check_request_free(&objects);
+	return rc;
+}
+
+/* The facts, from the caged verifier; NULL when there is nothing to verify (deletions), or
+ * when every ref is refused already. */
 static struct check_request *verify(struct txn *t, struct txn_ref *refs, size_t count,
 				    struct check_request *check, size_t *index)
 {
@@ -201,15 +239,17 @@ static struct check_request *verify(struct txn *t, struct txn_ref *refs, size_t 
 		needed |= index[i] != SIZE_MAX && strcmp(refs[i].new_id, relay_zero_id) != 0;
 	if (!needed || check->count == 0)
 		return NULL;
-	if (!t->verifier.running) {
-		struct verifier_spec spec = {t->opt.repo_path, t->opt.repo_fd,
-					     t->session.stage_path, t->session.checked_path,
-					     &t->opt.cfg->limits};
-		verifier_start(&spec, &t->verifier);
+	int indexed = check->packs.count || check->loose.count
+			  ? index_objects(t, check, refs, count, &err)
+			  : 0;
+	if (indexed == 1)
+		return NULL;
+	if (indexed == 0) {
+		if (!t->verifier.running)
+			start_cage(t, &t->verifier);
+		if (verifier_ask(&t->verifier, check, &t->stop_signal, &err) == 0)
+			return check;
 	}
-	if (verifier_ask(&t->verifier, check, &t->stop_signal, &err) == 0 &&
-	    (!check->objects_ok || import_indexes(t, check, &err) == 0))
-		return check;
 	for (size_t i = 0; i < count; i++)
 		decide_refuse(&refs[i], REFUSAL_FAILED, "cannot be verified: %s", err.message);
 	return NULL;
@@ -480,6 +520,7 @@ int txn_publish_run(struct txn *t, struct error *err)
 
 void txn_finish(struct txn *t)
 {
+	verifier_stop(&t->indexer);
 	verifier_stop(&t->verifier);
 	publish_stop(&t->updater);
 	struct upper_scan scan;

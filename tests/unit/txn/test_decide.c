@@ -214,6 +214,36 @@ static void test_symbolic_and_outside_refs(void **state)
 	assert_int_equal(head->refusal, REFUSAL_NAME);
 }
 
+/* A name git would not make is refused whatever the update, before anything asks the
+ * verifier: a deletion and a no-op never reach it. */
+static void test_names_git_would_not_make(void **state)
+{
+	struct fixture *f = *state;
+	struct txn_ref *noop = add(f, B, B, "refs/heads/feature/./x", B, "commit", CHECK_FF_UNASKED);
+	struct txn_ref *gone = add(f, A, Z, "refs/heads/a..b", A, NULL, CHECK_FF_UNASKED);
+	struct txn_ref *lock = add(f, Z, B, "refs/heads/x.lock", Z, "commit", CHECK_FF_UNASKED);
+	struct txn_ref *fine = add(f, Z, B, "refs/heads/feature/x-1_2@3", Z, "commit",
+				   CHECK_FF_UNASKED);
+	decide(f);
+	assert_int_equal(noop->refusal, REFUSAL_NAME);
+	assert_false(noop->unchanged);
+	assert_int_equal(gone->refusal, REFUSAL_NAME);
+	assert_int_equal(lock->refusal, REFUSAL_NAME);
+	assert_string_equal(lock->reason, "not a valid ref name");
+	assert_int_equal(fine->refusal, REFUSAL_NONE);
+	const char *bad[] = {"refs/heads/", "refs/heads/x.", "refs//x", "refs/heads/a@{1}",
+			     "refs/heads/a b", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b",
+			     "refs/heads/a?", "refs/heads/a*", "refs/heads/[a", "refs/heads/a\\b",
+			     "refs/heads/.hidden", "refs/heads/x.lock/y", "refs/heads/a\tb"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct txn_ref ref = {.ref = (char *)bad[i]};
+		snprintf(ref.old_id, sizeof(ref.old_id), "%s", Z);
+		snprintf(ref.new_id, sizeof(ref.new_id), "%s", B);
+		decide_before(&f->ctx, &ref, 1);
+		assert_int_equal(ref.refusal, REFUSAL_NAME);
+	}
+}
+
 static void test_noop_is_unchanged_already_so_is_moved(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +295,7 @@ int main(void)
 	    T(test_facts_refuse),
 	    T(test_bad_objects_refuse_everything),
 	    T(test_symbolic_and_outside_refs),
+	    T(test_names_git_would_not_make),
 	    T(test_noop_is_unchanged_already_so_is_moved),
 	    T(test_atomic_refuses_all),
 	    T(test_run_has_no_rules),
