@@ -189,8 +189,15 @@ demo: deps
 	$(MAKE) all
 	tools/demo
 
+# The benchmark's own programs: the kernel's floor (bench/floor.c) and the round-robin timer.
+BENCH_BINS := $(BUILD)/bench/floor $(BUILD)/bench/interleave
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $<
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BENCH_BINS)
 	bench/run
 	bench/push
 
@@ -259,7 +266,7 @@ deb: dist
 	lintian --fail-on error,warning --info $(DEB_DIR)/gitcage_$(VERSION)-*.changes
 
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build

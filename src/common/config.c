@@ -22,6 +22,9 @@ static const struct limits default_limits = {
     .files = 4096,
     .filesize = 16ULL << 30,
     .tmp = 256ULL << 20,
+    .sessions = 64,
+    .user_sessions = 8,
+    .session_wait = 10,
 };
 
 enum section_kind {
@@ -116,6 +119,10 @@ static const struct key_spec limits_keys[] = {
     KEY("files", VALUE_NONZERO_NUMBER, struct limits, files),
     KEY("filesize", VALUE_NONZERO_SIZE, struct limits, filesize),
     KEY("tmp", VALUE_NONZERO_SIZE, struct limits, tmp),
+    KEY("max-sessions", VALUE_NUMBER, struct limits, sessions),
+    KEY("max-user-sessions", VALUE_NUMBER, struct limits, user_sessions),
+    KEY("max-sessions-wait", VALUE_NUMBER, struct limits, session_wait),
+    KEY("cgroup", VALUE_PATH, struct limits, cgroup),
 };
 
 /* members may repeat, so that a long list fits inih's line limit. */
@@ -167,8 +174,8 @@ struct config_schema {
 	size_t ref_count;
 };
 
-/* [server] has the most keys. */
 _Static_assert(ARRAY_SIZE(server_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(limits_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_KEYS");
 
 /* ---- small helpers ---- */
 
@@ -754,6 +761,7 @@ void config_free(struct config *cfg)
 	free(cfg->state);
 	free(cfg->notify);
 	free(cfg->push_cert_seed);
+	free(cfg->limits.cgroup);
 	free(cfg->default_branch);
 	config_words_free(&cfg->protect);
 	config_words_free(&cfg->features.fsck_ignore);

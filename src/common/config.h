@@ -24,11 +24,21 @@ struct words {
 struct limits {
 	unsigned long long timeout;   /* seconds of wall clock; 0 = none */
 	unsigned long long cpu;	      /* seconds of CPU (RLIMIT_CPU) */
-	unsigned long long memory;    /* bytes of address space (RLIMIT_AS) */
-	unsigned long long processes; /* RLIMIT_NPROC */
+	unsigned long long memory;    /* bytes of address space (RLIMIT_AS); with a cgroup, also
+					 the session's memory.max */
+	unsigned long long processes; /* RLIMIT_NPROC; with a cgroup, also pids.max */
 	unsigned long long files;     /* open files (RLIMIT_NOFILE) */
 	unsigned long long filesize;  /* bytes per written file (RLIMIT_FSIZE) */
 	unsigned long long tmp;	      /* bytes of the sandbox's private /tmp */
+
+	/* serve sessions at once, on the server and per user (0: no limit), and the seconds
+	 * a session waits for a free slot. */
+	unsigned long long sessions;
+	unsigned long long user_sessions;
+	unsigned long long session_wait;
+	/* A cgroup v2 directory delegated to the service account: each sandbox runs in a leaf
+	 * of its own with memory.max and pids.max. NULL: none (rlimits only). */
+	char *cgroup;
 };
 
 struct config_group {
@@ -154,10 +164,15 @@ size_t config_parse_fd(int fd, const char *name, struct config *cfg, struct conf
 size_t config_parse_string(const char *text, const char *name, struct config *cfg,
 			   struct config_errors *errors);
 
-/* Open path once, fstat the open fd, refuse it when others can write it or when its owner is
- * neither root nor service_uid, then parse it. Returns the number of errors (the refusal is
- * one error). */
-size_t config_load(const char *path, uid_t service_uid, struct config *cfg,
+/* Open path once, walking from / without following symbolic links; refuse it unless it and
+ * every directory above it belong to root (or to also_trusted) and nobody else can write
+ * them; then parse it, and check the git program (outside /usr) and the hooks directory it
+ * names by the same rule. also_trusted is 0 for root alone: the config of serve, keys and
+ * check-config. A uid there (the caller's own, for a file named on the command line of a
+ * verb that needs only the caller's rights) also allows a root-owned sticky directory such
+ * as /tmp above the file. Returns the number of errors (a refusal is one error, naming the
+ * file and the reason). */
+size_t config_load(const char *path, uid_t also_trusted, struct config *cfg,
 		   struct config_errors *errors);
 
 /* Group names: [A-Za-z0-9._-]+, not starting with '-' or '.'. */

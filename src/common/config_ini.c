@@ -11,6 +11,7 @@
  * - it notices a key line for which inih never called the handler: a syntax error, which inih
  *   would only report once, for the first such line. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdbool.h>
@@ -22,6 +23,11 @@
 
 #include "common/config.h"
 #include "common/config_parse.h"
+#include "common/trust.h"
+
+#ifndef GITCAGE_HOOKS_DIR
+#define GITCAGE_HOOKS_DIR "/usr/local/lib/gitcage/hooks"
+#endif
 
 /* A config file larger than this is refused rather than read into memory. */
 #define CONFIG_MAX_BYTES (16u << 20)
@@ -269,45 +275,86 @@ size_t config_parse_string(const char *text, const char *name, struct config *cf
 	return parse_text(text, strlen(text), name, cfg, errors);
 }
 
-/* The config decides who may write which repository: trust it only if nobody but root or the
- * service account can have written it. */
-static bool file_trusted(const char *path, const struct stat *st, uid_t service_uid,
+/* The config decides who may write which repository, which program runs as git and which
+ * hooks run: trust it only if nobody but root (or also_trusted) can have written it. */
+static bool file_trusted(const char *path, uid_t also_trusted, int *fd,
 			 struct config_errors *errors)
 {
-	unsigned mode = st->st_mode & 07777;
-	if (!S_ISREG(st->st_mode))
-		config_errors_add(errors, "%s: refusing a config file that is not a regular file",
+	struct trust_rule rule = {.also = also_trusted, .sticky_ok = also_trusted != 0};
+	struct error err;
+	struct stat st;
+	/* O_NONBLOCK: a FIFO at the path must not hang us before fstat can refuse it. */
+	*fd = trust_open(path, &rule, O_RDONLY | O_NOCTTY | O_NONBLOCK, &err);
+	if (*fd < 0 && errno == ENOENT)
+		config_errors_add(errors, "%s: %s", path, strerror(ENOENT));
+	else if (*fd < 0)
+		config_errors_add(errors, "%s: refusing this config file: %s", path, err.message);
+	if (*fd < 0)
+		return false;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		config_errors_add(errors, "%s: refusing this config file: it is not a regular file",
 				  path);
-	else if (mode & S_IWOTH)
-		config_errors_add(errors,
-				  "%s: refusing a config file that others can write (mode %04o)",
-				  path, mode);
-	else if ((mode & S_IWGRP) && st->st_gid != 0)
-		config_errors_add(errors,
-				  "%s: refusing a config file that group %u can write (mode %04o)",
-				  path, (unsigned)st->st_gid, mode);
-	else if (st->st_uid != 0 && st->st_uid != service_uid)
-		config_errors_add(errors,
-				  "%s: refusing a config file owned by uid %u (not root or uid %u)",
-				  path, (unsigned)st->st_uid, (unsigned)service_uid);
-	else
-		return true;
-	return false;
+		return false;
+	}
+	return true;
 }
 
-size_t config_load(const char *path, uid_t service_uid, struct config *cfg,
+/* What the config makes gitcage run must be as trusted as the config itself. A path that
+ * does not exist is left to the step that uses it (serve refuses a push without hooks). */
+static size_t check_trusted(const char *path, const char *what, int flags, uid_t also_trusted,
+			    struct config_errors *errors)
+{
+	struct trust_rule rule = {.also = also_trusted, .sticky_ok = also_trusted != 0};
+	struct error err;
+	int fd = trust_open(path, &rule, flags, &err);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	config_errors_add(errors, "%s: refusing this %s: %s", path, what, err.message);
+	return 1;
+}
+
+/* git under /usr is the system's own, which root controls already; anywhere else it is
+ * checked like the config. The hooks directory is checked wherever it is. */
+static size_t check_programs(const struct config *cfg, uid_t also_trusted,
+			     struct config_errors *errors)
+{
+	char hooks[PATH_MAX];
+	size_t count = 0;
+	if (cfg->git && strncmp(cfg->git, "/usr/", 5) != 0)
+		count += check_trusted(cfg->git, "git program", O_PATH, also_trusted, errors);
+	if (!cfg->hooks)
+		return count;
+	/* The directory serve will run: by default, in a build tree, the one beside gitcage. */
+	if (strcmp(cfg->hooks, GITCAGE_HOOKS_DIR) == 0)
+		path_beside_self("hooks", GITCAGE_HOOKS_DIR, hooks, sizeof(hooks));
+	else
+		xsnprintf(hooks, sizeof(hooks), "%s", cfg->hooks);
+	return count +
+	       check_trusted(hooks, "hooks directory", O_PATH | O_DIRECTORY, also_trusted, errors);
+}
+
+size_t config_load(const char *path, uid_t also_trusted, struct config *cfg,
 		   struct config_errors *errors)
 {
-	/* O_NONBLOCK: a FIFO at the path must not hang us before fstat can refuse it. */
-	cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
+	char absolute[PATH_MAX];
+	cleanup_fd int fd = -1;
 	cfg->file = path;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		config_errors_add(errors, "%s: %s", path, strerror(errno));
-		return 1;
+	/* sshd starts us in the service account's home; a relative --config is from there. */
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)) || snprintf(absolute, sizeof(absolute), "%s/%s", cwd,
+							  path) >= (int)sizeof(absolute)) {
+			config_errors_add(errors, "%s: cannot make the path absolute", path);
+			return 1;
+		}
+		path = absolute;
 	}
-	/* fstat on the open fd: a rename between a check and the open cannot swap the file. */
-	if (!file_trusted(path, &st, service_uid, errors))
+	if (!file_trusted(path, also_trusted, &fd, errors))
 		return 1;
-	return config_parse_fd(fd, path, cfg, errors);
+	size_t count = config_parse_fd(fd, cfg->file, cfg, errors);
+	return count + check_programs(cfg, also_trusted, errors);
 }

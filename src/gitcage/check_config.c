@@ -18,6 +18,8 @@
 #include "gitcage/keys.h"
 #include "gitcage/repo.h"
 #include "gitcage/verbs.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/landlock.h"
 
 #ifndef GITCAGE_HOOKS_DIR
 #define GITCAGE_HOOKS_DIR "/usr/local/lib/gitcage/hooks"
@@ -301,8 +303,24 @@ static void choose_account(struct checker *c, const struct config *cfg)
 		       (unsigned)c->uid, pw ? pw->pw_name : "no such user");
 }
 
+/* A [limits] cgroup that cannot take the sandboxes' leaves would stop every session. Reads
+ * only. Fills limits with how memory and processes add up. */
+static void check_cgroup(struct checker *c, const struct config *cfg, char *limits, size_t size)
+{
+	struct error err;
+	if (!cfg->limits.cgroup) {
+		xsnprintf(limits, size, "per process (rlimits); no [limits] cgroup");
+		return;
+	}
+	if (cgroup_check(cfg->limits.cgroup, &err) != 0)
+		report(c, true, "%s", err.message);
+	xsnprintf(limits, size, "each sandbox in a leaf of %s (memory.max, pids.max)",
+		  cfg->limits.cgroup);
+}
+
 int verb_check_config(const struct global_options *options, int argc, char **argv)
 {
+	char landlock[160], limits[PATH_MAX + 64];
 	struct config cfg;
 	(void)argv;
 	if (argc != 1)
@@ -317,8 +335,12 @@ int verb_check_config(const struct global_options *options, int argc, char **arg
 	check_keys(&c, &cfg);
 	check_push_cert_seed(&c, &cfg);
 	check_audit(&c, &cfg);
-	if (c.errors == 0)
-		printf("%s: ok\n", options->config_path);
+	check_cgroup(&c, &cfg, limits, sizeof(limits));
+	if (c.errors == 0) {
+		landlock_describe(landlock, sizeof(landlock));
+		printf("sandbox: namespaces, seccomp, %s\nlimits: %s\n%s: ok\n", landlock, limits,
+		       options->config_path);
+	}
 	config_free(&cfg);
 	fflush(stdout);
 	return c.errors ? EXIT_GITCAGE : 0;

@@ -135,7 +135,7 @@ static void read_lines(struct keys_scan *scan, const char *user, const char *fil
 	for (size_t pos = 0; pos < len; number++) {
 		char *newline = memchr(data + pos, '\n', len - pos);
 		size_t line_len = newline ? (size_t)(newline - (data + pos)) : len - pos;
-		struct key_line key;
+		struct key_line key = {0};
 		struct error err;
 		int rc = keys_parse_line(data + pos, line_len, &key, &err);
 		if (rc > 0)

@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "sandbox/hygiene.h"
+#include "sandbox/landlock.h"
 #include "sandbox/privs.h"
 #include "common/util.h"
 #include "gitcage/verbs.h"
@@ -60,7 +61,13 @@ static const struct verb verbs[] = {
 
 static _Noreturn void usage(int status)
 {
+	char landlock[160];
 	fputs(usage_text, status ? stderr : stdout);
+	if (status == 0) {
+		/* Which walls stand depends on the kernel: say so where an admin looks first. */
+		landlock_describe(landlock, sizeof(landlock));
+		printf("\nThe sandbox on this kernel: namespaces, seccomp, %s.\n", landlock);
+	}
 	exit(status ? EXIT_GITCAGE : 0);
 }
 
@@ -77,6 +84,7 @@ int main(int argc, char **argv)
 	 * exec may ever gain privileges. */
 	hygiene_fds();
 	privs_no_new_privs();
+	privs_reset_persona();
 	hygiene_environment();
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {

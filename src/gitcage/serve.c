@@ -19,6 +19,7 @@
 #include "gitcage/gitcmd.h"
 #include "gitcage/repo.h"
 #include "gitcage/request.h"
+#include "gitcage/sessions.h"
 #include "gitcage/verbs.h"
 #include "sandbox/hygiene.h"
 #include "sandbox/sandbox.h"
@@ -336,6 +337,11 @@ static void authorize(struct serve *serve, const struct request *request, const 
 	    !acl_repo_allows(&serve->cfg, repo->relpath, serve->who_created, serve->user, ACL_WRITE,
 			     NULL))
 		refuse(serve, "no write access", "you may read this repository but not push to it");
+	/* Allowed: now it counts against max-sessions. The slots are held until gitcage exits. */
+	static struct session_slots slots;
+	struct error err;
+	if (sessions_enter(&serve->cfg, serve->user, &slots, &err) != 0)
+		refuse(serve, err.message, err.message);
 }
 
 int verb_serve(const struct global_options *options, int argc, char **argv)

@@ -15,7 +15,11 @@ void verbs_load_config(const struct global_options *options, int optional, struc
 	if (optional && !options->config_explicit && access(options->config_path, F_OK) != 0 &&
 	    errno == ENOENT)
 		return; /* no config: safe defaults */
-	if (config_load(options->config_path, getuid(), cfg, &errors) == 0)
+	/* The verbs that work without a config (run, verify) have only the caller's rights to
+	 * give: a file the caller names is trusted as the caller's own. Everywhere else, and for
+	 * the default file, root alone. */
+	uid_t also_trusted = optional && options->config_explicit ? getuid() : 0;
+	if (config_load(options->config_path, also_trusted, cfg, &errors) == 0)
 		return;
 	for (size_t i = 0; i < errors.count; i++)
 		warn_line("%s", errors.lines[i]);

@@ -11,8 +11,10 @@ struct global_options {
 };
 
 /* Load the config named by the options into cfg, printing every error and exiting
- * EXIT_GITCAGE on any. When optional and the default file does not exist, cfg keeps its
- * defaults. */
+ * EXIT_GITCAGE on any. optional is for the verbs that need no config and give the caller no
+ * more than the caller's own rights (run, verify): the default file may then be absent (cfg
+ * keeps its defaults), and a file named with --config may be the caller's own. Otherwise the
+ * file, and every directory above it, must be root's (config_load). */
 void verbs_load_config(const struct global_options *options, int optional, struct config *cfg);
 
 /* With audit-required = yes, exit with one line unless an audit record can be written now. */

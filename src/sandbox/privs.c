@@ -2,6 +2,7 @@
 #include "sandbox/privs.h"
 
 #include <sys/capability.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -11,6 +12,14 @@ void privs_no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die_errno("cannot set no_new_privs");
+}
+
+/* A persona inherited from the caller (setarch -R: no address randomization) would reach the
+ * sandbox, where the filter then refuses to change it back. */
+void privs_reset_persona(void)
+{
+	if (personality(PER_LINUX) < 0)
+		die_errno("cannot reset the persona to PER_LINUX");
 }
 
 void privs_drop_capabilities(void)

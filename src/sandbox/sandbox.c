@@ -7,7 +7,8 @@
  * Privilege order (each step depends on the ones before it):
  *   1. parent: fds closed, no_new_privs, config and checks (the verb did these); the signals
  *      the wait loop handles are blocked
- *   2. clone with all namespace flags; the child dies with the parent (PDEATHSIG) and checks
+ *   2. clone with all namespace flags, into a cgroup leaf of its own where [limits] cgroup
+ *      names a delegated one (cgroup.c); the child dies with the parent (PDEATHSIG) and checks
  *      that the parent is still there (it could have died before the signal was armed)
  *   3. child: map only the caller's uid and gid, each to itself
  *   4. child: take detached copies of every source tree (mounts.c): the system directories,
@@ -17,10 +18,15 @@
  *   6. child: pivot_root into it and detach the host's root
  *   7. child: make the root and, in a writable view, the repository's control files read-only
  *   8. child: new session, drop every capability, set rlimits, restore the signal mask
- *   9. child: stdio and the relay fd in place, every other fd closed
- *  10. child: seccomp filter, last, then exec
+ *   9. child: Landlock, the second wall (landlock.c): files only beneath the trees the new
+ *      root shows, read-only but for the writable view, /tmp and HOME; no TCP bind or
+ *      connect; no abstract unix socket or signal beyond the sandbox (as far as the kernel's
+ *      ABI goes; without Landlock the other walls stand alone)
+ *  10. child: stdio and the relay fd in place, every other fd closed
+ *  11. child: seccomp filter, last, then exec
  * What the command inherits: fds 0-2 (and 3 when a relay is passed), the environment the
- * caller built (hygiene_sandbox_env), no capabilities, no_new_privs, the seccomp filter.
+ * caller built (hygiene_sandbox_env), no capabilities, no_new_privs, the Landlock domain, the
+ * seccomp filter.
  */
 #include "sandbox/sandbox.h"
 
@@ -31,6 +37,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +53,7 @@
 
 #include "common/util.h"
 #include "sandbox/hygiene.h"
+#include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/privs.h"
 #include "sandbox/seccomp_load.h"
@@ -165,7 +173,7 @@ static void unblock_signals(void)
 		die_errno("cannot restore the signal mask");
 }
 
-/* Step 9: the command's fds. Sources move above 10 first, so that none is overwritten by
+/* Step 10: the command's fds. Sources move above 10 first, so that none is overwritten by
  * another's target; then everything else is closed. */
 static void place_fds(const struct sandbox_spec *spec)
 {
@@ -180,6 +188,34 @@ static void place_fds(const struct sandbox_spec *spec)
 	/* The status pipe must stay until exec, which closes it (it is close-on-exec). */
 	if (syscall(SYS_close_range, (unsigned)first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		die_errno("sandbox: cannot close the other fds");
+}
+
+/* Step 9: Landlock's rules, from what the new root shows. The trees attached from the host
+ * (the system, the allowed names of /etc, the extra paths, the repository) are read-only but
+ * for the repository's writable view; /proc is read-only; /dev's nodes are read and written;
+ * /tmp and HOME are the command's own; the new root's directories may be listed (their names
+ * are what the namespaces show anyway). Nothing else: what /proc/self/fd would reopen of the
+ * host (a caller's file on stdin, say) lies beneath none of these. */
+static void enter_landlock(const struct sandbox_spec *spec, const struct mounts_plan *plan)
+{
+	struct landlock_rule rules[MOUNTS_MAX_TREES + 6];
+	size_t count = 0;
+	bool writable = spec->overlay && spec->overlay->work_path;
+	for (size_t i = 0; i < plan->count; i++) {
+		const char *target = plan->trees[i].target;
+		bool repo = spec->repo_path && strcmp(target, spec->repo_path) == 0;
+		if (strncmp(target, "/etc/", 5) == 0)
+			continue; /* one rule for /etc, which holds only the allowed names */
+		rules[count].path = target;
+		rules[count++].access = repo && writable ? LANDLOCK_WRITE : LANDLOCK_READ;
+	}
+	rules[count++] = (struct landlock_rule){"/", LANDLOCK_LIST};
+	rules[count++] = (struct landlock_rule){"/etc", LANDLOCK_READ};
+	rules[count++] = (struct landlock_rule){"/proc", LANDLOCK_READ};
+	rules[count++] = (struct landlock_rule){"/dev", LANDLOCK_DEVICES};
+	rules[count++] = (struct landlock_rule){"/tmp", LANDLOCK_WRITE};
+	rules[count++] = (struct landlock_rule){SANDBOX_HOME, LANDLOCK_WRITE};
+	landlock_restrict(rules, count);
 }
 
 static _Noreturn void exec_command(const struct sandbox_spec *spec)
@@ -229,22 +265,52 @@ static _Noreturn void child_main(const struct sandbox_spec *spec, uid_t uid, gid
 	signal(SIGPIPE, SIG_DFL); /* sshd or the caller may have ignored it; git expects it */
 	if (sigprocmask(SIG_SETMASK, &original_mask, NULL) != 0)
 		die_errno("sandbox: cannot restore the signal mask");
+	enter_landlock(spec, plan);
 	place_fds(spec);
-	/* Step 10: last, so that every step above could still use what it refuses. */
+	/* Step 11: last, so that every step above could still use what it refuses. */
 	seccomp_install();
 	exec_command(spec);
+}
+
+/* clone3's argument as of Linux 5.7, spelt out: glibc's headers and <linux/sched.h> do not
+ * mix, and CLONE_INTO_CGROUP is needed only here. */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+#define SANDBOX_INTO_CGROUP 0x200000000ULL /* CLONE_INTO_CGROUP */
+
+/* Step 2, with a cgroup: the child starts in its leaf, so that nothing it does is ever counted
+ * elsewhere, and its cgroup namespace is rooted there. */
+static pid_t clone_sandbox(const struct cgroup_leaf *leaf, int *pidfd)
+{
+	if (leaf->fd < 0)
+		return (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | CLONE_PIDFD | SIGCHLD, NULL,
+				      pidfd, NULL, NULL);
+	struct clone3_args args = {
+	    .flags = SANDBOX_CLONE_FLAGS | CLONE_PIDFD | SANDBOX_INTO_CGROUP,
+	    .pidfd = (uint64_t)(uintptr_t)pidfd,
+	    .exit_signal = SIGCHLD,
+	    .cgroup = (uint64_t)leaf->fd,
+	};
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
 void sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_child *child)
 {
 	int status_pipe[2], pidfd = -1;
+	struct cgroup_leaf leaf = {.fd = -1, .parent_fd = -1};
+	struct error err;
+	/* The admin asked for the limits to add up: without the leaf, refuse to start at all. */
+	if (spec->limits->cgroup &&
+	    cgroup_leaf_create(spec->limits->cgroup, spec->limits, &leaf, &err) != 0)
+		die("%s", err.message);
 	if (pipe2(status_pipe, O_CLOEXEC) != 0)
 		die_errno("cannot create a pipe");
 	block_signals();
 	uid_t uid = getuid();
 	gid_t gid = getgid();
-	pid_t pid = (pid_t)syscall(SYS_clone, SANDBOX_CLONE_FLAGS | CLONE_PIDFD | SIGCHLD, NULL,
-				   &pidfd, NULL, NULL);
+	pid_t pid = clone_sandbox(&leaf, &pidfd);
 	if (pid < 0)
 		die_without_userns(errno, "cannot create the sandbox's namespaces");
 	if (pid == 0) {
@@ -254,7 +320,22 @@ void sandbox_spawn(const struct sandbox_spec *spec, struct sandbox_child *child)
 		child_main(spec, uid, gid);
 	}
 	close(status_pipe[1]);
-	*child = (struct sandbox_child){pid, pidfd, status_pipe[0], spec->limits};
+	*child = (struct sandbox_child){pid, pidfd, status_pipe[0], spec->limits, leaf};
+}
+
+/* After the sandbox: say so when the kernel killed something of it for memory, then remove
+ * its leaf. */
+static void leave_cgroup(struct sandbox_child *child)
+{
+	if (child->cgroup.fd < 0)
+		return;
+	unsigned long long kills = cgroup_leaf_oom_kills(&child->cgroup);
+	if (kills)
+		warn_line(
+		    "the sandbox ran out of memory ([limits] memory = %llu bytes): the kernel "
+		    "killed %llu of its processes",
+		    child->limits->memory, kills);
+	cgroup_leaf_remove(&child->cgroup);
 }
 
 /* What the wait loop watches: the sandbox's exit, the stop signals, the setup status until
@@ -369,6 +450,7 @@ void sandbox_wait(struct sandbox_child *child, int extra_fd, sandbox_event_fn on
 	close(w.signals);
 	close(child->pidfd);
 	close(child->status_fd);
+	leave_cgroup(child);
 	unblock_signals();
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "common/config.h"
+#include "sandbox/cgroup.h"
 
 /* The private layer of a writable repository view: an overlayfs whose lower layer is the
  * repository and whose upper and work directories belong to one session. Paths and fds name
@@ -64,6 +65,7 @@ struct sandbox_child {
 	int pidfd;     /* readable once the sandbox has exited */
 	int status_fd; /* one byte if setup failed; end of file once the command runs */
 	const struct limits *limits;
+	struct cgroup_leaf cgroup; /* [limits] cgroup: the sandbox's own leaf (fd -1: none) */
 };
 
 /* Start spec->argv in the sandbox. Dies if the sandbox cannot be created in the parent; a

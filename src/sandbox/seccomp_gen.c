@@ -102,6 +102,29 @@ static void add_refusals(scmp_filter_ctx ctx)
 	}
 }
 
+/* Only the two personas git or the C library may ask for: PER_LINUX (0) and the query
+ * 0xffffffff, which changes nothing. Every other value is refused, above all ADDR_NO_RANDOMIZE
+ * (an exploit's way to turn off address randomization for what it execs next) and
+ * READ_IMPLIES_EXEC (every readable mapping executable).
+ * libseccomp takes one comparison per argument and rule, so the refusal is a union of rules:
+ * any value with high bits set (the kernel reads only the low 32: 1 << 32 | ADDR_NO_RANDOMIZE
+ * must not pass as "PER_LINUX"), and any low half that is neither all zeros nor all ones. Such a
+ * half, read around in a circle, has a set bit followed by a clear one somewhere: one rule per
+ * position j matches "bit j set, bit j+1 clear, high half zero". */
+static void add_personality_rule(scmp_filter_ctx ctx)
+{
+	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+			       SCMP_A0(SCMP_CMP_GT, 0xffffffffULL)),
+	      "personality, high bits");
+	for (unsigned j = 0; j < 32; j++) {
+		scmp_datum_t set = 1ULL << j, clear = 1ULL << ((j + 1) % 32);
+		scmp_datum_t mask = 0xffffffff00000000ULL | set | clear;
+		check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+				       SCMP_A0(SCMP_CMP_MASKED_EQ, mask, set)),
+		      "personality");
+	}
+}
+
 static void add_argument_rules(scmp_filter_ctx ctx)
 {
 	for (size_t i = 0; i < sizeof(namespace_flags) / sizeof(namespace_flags[0]); i++)
@@ -136,6 +159,7 @@ static void add_argument_rules(scmp_filter_ctx ctx)
 	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 			       SCMP_A0(SCMP_CMP_EQ, AF_PACKET)),
 	      "socket AF_PACKET");
+	add_personality_rule(ctx);
 }
 
 static void print_program(scmp_filter_ctx ctx)
@@ -162,6 +186,9 @@ int main(void)
 	/* A syscall made through another ABI (x32, or int 0x80 on x86_64) bypasses rules written
 	 * for the native numbers: kill the whole process instead. */
 	check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch");
+	/* A binary tree over the syscall numbers: every syscall git makes runs through this
+	 * filter, and a tree finds its place in a few comparisons where a list takes dozens. */
+	check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimize");
 	add_refusals(ctx);
 	add_argument_rules(ctx);
 	print_program(ctx);

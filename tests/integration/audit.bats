@@ -24,13 +24,12 @@ write_conf() {
 		echo "repositories = $ROOT"
 		echo "hooks = $(dirname "$GITCAGE")/hooks"
 		printf '[limits]\ntimeout = 60\n[repo demo.git]\nread = alice\nwrite = alice\n'
-	} >"$CONF"
-	chmod 600 "$CONF"
+	} >"$BATS_TEST_TMPDIR/gitcage.conf"
+	CONF=$(trust "$BATS_TEST_TMPDIR/gitcage.conf")
 }
 
 setup() {
 	ROOT=$BATS_TEST_TMPDIR/repos
-	CONF=$BATS_TEST_TMPDIR/gitcage.conf
 	AUDIT=$BATS_TEST_TMPDIR/audit.log
 	mkdir -p "$ROOT"
 	git init -q --bare "$ROOT/demo.git"
@@ -70,23 +69,18 @@ as() {
 	[ ! -e "$BATS_TEST_TMPDIR/locked/audit.log" ] || flunk "a record was written after all"
 }
 
-# gitcage runs in namespaces of the test's own there (in_namespaces), with a /dev without
-# /dev/log, whatever the host has: a wrapper is the key's forced command.
+# A second sshd whose sessions see a /dev without /dev/log, whatever the host has: root makes
+# its mount namespace (tools/trust --private-dev), so that the root-owned config stays root's.
 @test "audit = syslog with nothing on /dev/log is a record that cannot be written" {
 	write_conf "audit = syslog"
-	local wrapper=$BATS_TEST_TMPDIR/serve-without-dev-log
-	mkdir "$BATS_TEST_TMPDIR/dev"
-	{
-		echo '#!/bin/bash'
-		declare -f in_namespaces
-		printf 'in_namespaces %q %q --config %q serve alice\n' \
-			"$(private_dev_script "$BATS_TEST_TMPDIR/dev")" "$GITCAGE" "$CONF"
-	} >"$wrapper"
-	chmod 755 "$wrapper"
-	: >"$SSHD_DIR/authorized_keys"
-	printf 'restrict,command="%s" %s\n' "$wrapper" "$(cat "$SSHD_DIR/alice.pub")" \
-		>"$SSHD_DIR/authorized_keys"
-	run --separate-stderr as alice git ls-remote "$URL/demo.git"
+	local saved_dir=$SSHD_DIR saved_port=$SSHD_PORT
+	SSHD_LAUNCHER="$GITCAGE_ROOT/tools/trust --private-dev - --" \
+		sshd_start "$BATS_TEST_TMPDIR/sshd-without-dev-log"
+	cp "$saved_dir/alice" "$saved_dir/alice.pub" "$SSHD_DIR/"
+	sshd_authorize_gitcage "$CONF" alice
+	run --separate-stderr as alice git ls-remote "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
+	sshd_stop
+	SSHD_DIR=$saved_dir SSHD_PORT=$saved_port
 	exit_status_is 0
 	[[ $output == *refs/heads/* ]] || flunk "no refs: $(ran)"
 	[ "$stderr" = "warning: this server could not record this call in its audit log" ] ||

@@ -3,6 +3,9 @@
 # gitcage check-config checks what serve needs, one test per check: the repositories root, git,
 # the hooks, the key directory and the audit target, each with safe owners and modes, and
 # syslog's socket. Each test starts from a config that passes and breaks one thing.
+# The config, the hooks directory and a git outside /usr must be root's (config_load refuses
+# them before check-config looks): the tests stage root-owned copies (trust, tools/trust) and
+# expect config_load's own line where its rule is the one that refuses.
 
 # shellcheck disable=SC2030,SC2031 # each test changes the variables setup made, in its own subshell
 
@@ -17,13 +20,12 @@ setup() {
 	chmod 755 "$T/repositories" "$T/keys" "$T/log" "$T/hooks"
 	GIT_PATH=/usr/bin/git
 	REPOSITORIES=$T/repositories
-	HOOKS=$T/hooks
+	HOOKS=$(dirname "$GITCAGE")/hooks # root's, in the tree tools/as-test-user staged
 	KEYS=$T/keys
 	AUDIT=$T/log/audit.log
 }
 
 write_conf() {
-	CONF=$T/gitcage.conf
 	{
 		echo "[server]"
 		[ -z "$REPOSITORIES" ] || echo "repositories = $REPOSITORIES"
@@ -32,8 +34,24 @@ write_conf() {
 		echo "keys = $KEYS"
 		echo "audit = $AUDIT"
 		[ -z "${SEED:-}" ] || echo "push-cert-seed = $SEED"
-	} >"$CONF"
-	chmod 600 "$CONF"
+	} >"$T/gitcage.conf"
+	CONF=$(trust "$T/gitcage.conf")
+}
+
+# stage_hooks: $T/hooks (a test's changed copy of the built hooks) as root's, each file with
+# its mode; HOOKS names the copy.
+stage_hooks() {
+	local file
+	while IFS= read -r file; do
+		trust "$file" "$(stat -c %a "$file")" >/dev/null
+	done < <(find "$T/hooks" -type f)
+	HOOKS=$(trusted_path "$T/hooks")
+}
+
+# expect_refused WHAT PATH REASON: config_load's line, which names the file and the reason.
+expect_refused() {
+	exit_status_is 125
+	[[ $output == *"gitcage: $2: refusing this $1: $3"* ]] || flunk "no refusal of $2: $(ran)"
 }
 
 check_config() {
@@ -51,7 +69,8 @@ expect_error() {
 @test "check-config: a config that serve can use is ok" {
 	check_config
 	exit_status_is 0
-	[ "$output" = "$CONF: ok" ] || flunk "expected one ok line: $(ran)"
+	[ "${lines[-1]}" = "$CONF: ok" ] || flunk "expected the ok line last: $(ran)"
+	[[ $output != *warning* ]] || flunk "a warning: $(ran)"
 }
 
 @test "check-config: repositories not set" {
@@ -80,54 +99,65 @@ expect_error() {
 }
 
 @test "check-config: git missing" {
-	GIT_PATH=$T/no-git
+	write_conf # the directory of its root-owned copy
+	GIT_PATH=$(trusted_path "$T/no-git")
 	check_config
-	expect_error "[server] git $T/no-git: No such file or directory"
+	expect_error "[server] git $GIT_PATH: No such file or directory"
 }
 
 @test "check-config: git writable by others" {
-	GIT_PATH=$T/git
-	printf '#!/bin/sh\n' >"$GIT_PATH"
-	chmod 777 "$GIT_PATH"
+	printf '#!/bin/sh\n' >"$T/git"
+	GIT_PATH=$(trust "$T/git" 0777)
 	check_config
-	expect_error "[server] git $GIT_PATH can be written by others (mode 0777)"
+	expect_refused "git program" "$GIT_PATH" "others can write it (mode 0777)"
 }
 
-@test "check-config: git owned by someone other than root or the service account" {
-	write_conf
-	# In a nested user namespace root's /usr/bin/git appears owned by nobody.
-	run in_namespaces true "$GITCAGE" --config "$CONF" check-config
-	expect_error "[server] git /usr/bin/git is owned by uid 65534, not by root or the service account"
+@test "check-config: git owned by someone other than root (the service account)" {
+	printf '#!/bin/sh\n' >"$T/git"
+	GIT_PATH=$(trust --as-user "$T/git" 0755)
+	check_config
+	expect_refused "git program" "$GIT_PATH" "it belongs to uid $(id -u), not root"
 }
 
 @test "check-config: hooks directory missing" {
-	HOOKS=$T/no-hooks
+	write_conf # the directory of its root-owned copy
+	HOOKS=$(trusted_path "$T/no-hooks")
 	check_config
-	expect_error "[server] hooks $T/no-hooks: No such file or directory"
+	expect_error "[server] hooks $HOOKS: No such file or directory"
 }
 
 @test "check-config: a hook missing" {
-	rm "$HOOKS/chain/pre-receive"
+	rm "$T/hooks/chain/pre-receive"
+	stage_hooks
 	check_config
 	expect_error "the hook $HOOKS/chain/pre-receive: No such file or directory"
 }
 
 @test "check-config: a hook writable by others" {
-	chmod 777 "$HOOKS/proc-receive"
+	chmod 777 "$T/hooks/proc-receive"
+	stage_hooks
 	check_config
 	expect_error "the hook $HOOKS/proc-receive can be written by others (mode 0777)"
 }
 
 @test "check-config: a hook the service account cannot execute" {
-	chmod 644 "$HOOKS/chain/proc-receive"
+	chmod 644 "$T/hooks/chain/proc-receive"
+	stage_hooks
 	check_config
 	expect_error "the hook $HOOKS/chain/proc-receive cannot be executed by the service account"
 }
 
 @test "check-config: hooks directory writable by others" {
-	chmod 777 "$HOOKS"
+	stage_hooks
+	"$GITCAGE_ROOT/tools/trust" --dir "$T/hooks" 0777
 	check_config
-	expect_error "[server] hooks $HOOKS can be written by others (mode 0777)"
+	expect_refused "hooks directory" "$HOOKS" "others can write it (mode 0777)"
+}
+
+@test "check-config: hooks of the service account's own are refused" {
+	HOOKS=$T/hooks
+	check_config
+	expect_refused "hooks directory" "$HOOKS" "others can write the directory /tmp above it (mode 1777)"
 }
 
 @test "check-config: keys directory missing" {
@@ -190,15 +220,13 @@ expect_error() {
 	expect_error "[server] audit $AUDIT is not a regular file"
 }
 
-# The two syslog tests see a /dev of their own (private_dev_script), with, in the control, a
-# unix socket at /dev/log (made with perl-base's Socket), whatever the host has.
+# The two syslog tests see a /dev of their own (tools/trust --private-dev: root makes the mount
+# namespace, so that the root-owned config stays root's), with, in the control, a unix socket at
+# /dev/log (made with perl-base's Socket), whatever the host has.
 @test "check-config: audit = syslog without /dev/log warns" {
 	AUDIT=syslog
-	GIT_PATH=$T/git # the host's git appears owned by nobody in the namespace
-	printf '#!/bin/sh\n' >"$GIT_PATH" && chmod 755 "$GIT_PATH"
 	write_conf
-	mkdir "$T/dev"
-	run in_namespaces "$(private_dev_script "$T/dev")" "$GITCAGE" --config "$CONF" check-config
+	run "$GITCAGE_ROOT/tools/trust" --private-dev - -- "$GITCAGE" --config "$CONF" check-config
 	exit_status_is 0
 	[[ $output == *"$CONF: warning: audit = syslog, but /dev/log is not a socket here"* ]] ||
 		flunk "no warning: $(ran)"
@@ -207,16 +235,14 @@ expect_error() {
 
 @test "check-config: audit = syslog with a /dev/log socket does not warn" {
 	AUDIT=syslog
-	GIT_PATH=$T/git
-	printf '#!/bin/sh\n' >"$GIT_PATH" && chmod 755 "$GIT_PATH"
 	write_conf
 	SOCKET=$T/log.socket
 	perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
 		bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"' "$SOCKET"
 	[ -S "$SOCKET" ] || flunk "no socket at $SOCKET"
-	mkdir "$T/dev"
-	run in_namespaces "$(private_dev_script "$T/dev" "$SOCKET")" "$GITCAGE" --config "$CONF" \
+	run "$GITCAGE_ROOT/tools/trust" --private-dev "$SOCKET" -- "$GITCAGE" --config "$CONF" \
 		check-config
 	exit_status_is 0
-	[ "$output" = "$CONF: ok" ] || flunk "expected only ok: $(ran)"
+	[ "${lines[-1]}" = "$CONF: ok" ] || flunk "expected the ok line last: $(ran)"
+	[[ $output != *warning* ]] || flunk "a warning: $(ran)"
 }

@@ -29,7 +29,7 @@ setup() {
 	git init -q --bare -b main "$REPO"
 	add_commits "$REPO" 1
 	BASE=$(git -C "$REPO" rev-parse main)
-	sshd_authorize_gitcage "$CONF" alice
+	sshd_authorize_gitcage "$(trust "$CONF")" alice
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 }
 
@@ -45,7 +45,7 @@ write_conf() {
 		read = alice
 		write = alice
 	EOF
-	chmod 600 "$CONF"
+	trust "$CONF" >/dev/null
 }
 
 # clients: $CLIENTS clones, each with a commit of its own on main; COMMIT[i] its id.
@@ -154,8 +154,8 @@ arm_hostile() {
 		case "\$GIT_PROTOCOL:\$*" in *evil*receive-pack*) ;; *) exec /usr/bin/git "\$@" ;; esac
 		for repo; do :; done
 		cd "\$repo" || exit 1
-		while [ ! -s $BIN/go ]; do sleep 0.1; done
-		honest=\$(cat $BIN/go)
+		while [ ! -s $(trusted_path "$BIN/go") ]; do sleep 0.1; done
+		honest=\$(cat $(trusted_path "$BIN/go"))
 		pkt() { printf '%04x%s' \$((\${#1} + 4)) "\$1"; }
 		{ pkt version=1; printf 0000; pkt "\$honest $BASE refs/heads/main"
 		  pkt "\$honest 0000000000000000000000000000000000000000 refs/heads/honest"
@@ -165,7 +165,7 @@ arm_hostile() {
 		exec /usr/bin/git "\$@"
 	EOF
 	chmod 755 "$BIN/git"
-	write_conf "$BIN/git"
+	write_conf "$(trust "$BIN/git")"
 }
 
 @test "a hostile session at the same time as honest pushes undoes, rewinds and launders nothing" {
@@ -187,6 +187,7 @@ arm_hostile() {
 		git -C "$BATS_TEST_TMPDIR/c1" push "$URL" HEAD:main HEAD:refs/heads/honest
 	exit_status_is 0
 	echo "${COMMIT[1]}" >"$BIN/go"
+	trust "$BIN/go" >/dev/null
 	wait "$hostile" || true
 	local said
 	said=$(cat "$BATS_TEST_TMPDIR/hostile")

@@ -22,7 +22,7 @@ setup() {
 	mkdir -p "$ROOT"
 	git init -q --bare -b main "$ROOT/demo.git"
 	write_conf ""
-	sshd_authorize_gitcage "$CONF" alice
+	sshd_authorize_gitcage "$(trust "$CONF")" alice
 	WORK=$BATS_TEST_TMPDIR/work
 	git init -q -b main "$WORK"
 	git -C "$WORK" remote add origin "ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
@@ -46,7 +46,7 @@ write_conf() {
 		read = alice
 		write = alice
 	EOF
-	chmod 600 "$CONF"
+	trust "$CONF" >/dev/null
 }
 
 # wait_for_record: the call's audit record is its last act.
@@ -76,10 +76,10 @@ expect_repository_unchanged() {
 		>/dev/null 2>&1 &
 	local client=$! i
 	for ((i = 0; i < 600; i++)); do
-		pgrep -f "gitcage --config $CONF serve alice" >/dev/null && break
+		pgrep -f "gitcage --config $(trusted_path "$CONF") serve alice" >/dev/null && break
 		sleep 0.05
 	done
-	pgrep -f "gitcage --config $CONF serve alice" >/dev/null || flunk "the push never reached gitcage"
+	pgrep -f "gitcage --config $(trusted_path "$CONF") serve alice" >/dev/null || flunk "the push never reached gitcage"
 	sleep 0.2
 	pkill -KILL -P "$client" || true
 	kill -KILL "$client" 2>/dev/null || true
@@ -89,10 +89,10 @@ expect_repository_unchanged() {
 	# Whether git saw the commands or only the hang-up, no ref may have moved.
 	grep -q '"refs":\[\]' "$AUDIT" || flunk "$(cat "$AUDIT")"
 	for ((i = 0; i < 50; i++)); do
-		pgrep -f "gitcage --config $CONF serve alice" >/dev/null || break
+		pgrep -f "gitcage --config $(trusted_path "$CONF") serve alice" >/dev/null || break
 		sleep 0.1
 	done
-	! pgrep -f "gitcage --config $CONF serve alice" >/dev/null || flunk "gitcage outlived its client"
+	! pgrep -f "gitcage --config $(trusted_path "$CONF") serve alice" >/dev/null || flunk "gitcage outlived its client"
 }
 
 @test "a full disk (the filesize limit) fails the push and stores nothing" {
@@ -125,7 +125,7 @@ kill_gitcage_during_push() {
 	client=$!
 	delay=$((RANDOM % 400))
 	sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-	pkill -KILL -f "gitcage --config $CONF serve alice" || true
+	pkill -KILL -f "gitcage --config $(trusted_path "$CONF") serve alice" || true
 	wait "$client" || true
 }
 

@@ -25,7 +25,7 @@ write_conf() {
 		printf '[limits]\ntimeout = 60\n[repo demo.git]\nread = alice\nwrite = alice\n'
 		printf '%s\n' "$@"
 	} >"$CONF"
-	chmod 600 "$CONF"
+	trust "$CONF" >/dev/null
 }
 
 setup() {
@@ -38,7 +38,7 @@ setup() {
 	add_commits "$ROOT/demo.git" 3
 	BRANCH=$(git -C "$ROOT/demo.git" symbolic-ref HEAD)
 	write_conf
-	sshd_authorize_gitcage "$CONF" alice
+	sshd_authorize_gitcage "$(trust "$CONF")" alice
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 	export GIT_SSH_COMMAND
 	GIT_SSH_COMMAND=$(sshd_git_ssh_command alice)

@@ -33,7 +33,7 @@ write_conf() {
 		max-blob-size = 4K
 		${2:-}
 	EOF
-	chmod 600 "$CONF"
+	trust "$CONF" >/dev/null
 }
 
 setup() {
@@ -42,7 +42,7 @@ setup() {
 	mkdir -p "$ROOT"
 	git init -q --bare -b main "$ROOT/demo.git"
 	write_conf
-	sshd_authorize_gitcage "$CONF" alice bob
+	sshd_authorize_gitcage "$(trust "$CONF")" alice bob
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 	WORK=$BATS_TEST_TMPDIR/work
 	git init -q -b main "$WORK"
@@ -275,7 +275,7 @@ write_notify_script() {
 		exit \$status
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/evil/git"
-	GIT_BINARY=$BATS_TEST_TMPDIR/evil/git write_conf
+	GIT_BINARY=$(trust "$BATS_TEST_TMPDIR/evil/git") write_conf
 	run as bob git -C "$WORK" push origin main:refs/heads/bob-topic
 	[ "$status" -ne 0 ] || flunk "exit 0 after a compromised git: $(ran)"
 	[[ $output == *"error: gitcage: discarded what git wrote outside the push: refs/heads/main was written by git itself"* ]] ||

@@ -31,7 +31,7 @@ setup() {
 		RW = bob
 		RWC feature/ = bob
 	EOF
-	chmod 600 "$CONF"
+	CONF=$(trust "$CONF")
 	git init -q --bare -b main "$ROOT/demo.git"
 	add_commits "$ROOT/demo.git" 3
 	git --git-dir="$ROOT/demo.git" branch old main~1

@@ -15,13 +15,14 @@ teardown_file() {
 }
 
 # Per test: a fresh repositories root, config, keys and audit log. alice writes (through
-# @devs), bob reads, carol has no rule at all.
+# @devs), bob reads, carol has no rule at all. The config is written to $SOURCE; gitcage reads
+# $CONF, its root-owned copy (serve trusts nothing else).
 setup() {
 	ROOT=$BATS_TEST_TMPDIR/repos
-	CONF=$BATS_TEST_TMPDIR/gitcage.conf
+	SOURCE=$BATS_TEST_TMPDIR/gitcage.conf
 	AUDIT=$BATS_TEST_TMPDIR/audit.log
 	mkdir -p "$ROOT/team"
-	cat >"$CONF" <<-EOF
+	cat >"$SOURCE" <<-EOF
 		[server]
 		repositories = $ROOT
 		audit = $AUDIT
@@ -40,7 +41,7 @@ setup() {
 		[repo secret.git]
 		read = alice
 	EOF
-	chmod 600 "$CONF"
+	CONF=$(trust "$SOURCE")
 	git init -q --bare "$ROOT/demo.git"
 	git init -q --bare "$ROOT/secret.git"
 	git init -q --bare "$ROOT/team/tools.git"
@@ -203,7 +204,8 @@ main_of() {
 }
 
 @test "a broken config names file and line, to the client and in check-config" {
-	printf '[server]\nrepositories = %s\nwirte = alice\n[limits]\ncpu = lots\n' "$ROOT" >"$CONF"
+	printf '[server]\nrepositories = %s\nwirte = alice\n[limits]\ncpu = lots\n' "$ROOT" >"$SOURCE"
+	trust "$SOURCE" >/dev/null
 	run as alice git ls-remote "$URL/demo.git"
 	[ "$status" -ne 0 ] || flunk "$(ran)"
 	[[ $output == *"$CONF:3:"* ]] || flunk "$(ran)"
@@ -213,11 +215,78 @@ main_of() {
 }
 
 @test "a world-writable config is refused" {
-	chmod 666 "$CONF"
+	trust "$SOURCE" 0666 >/dev/null
 	run as alice git ls-remote "$URL/demo.git"
 	[ "$status" -ne 0 ] || flunk "$(ran)"
-	[[ $output == *"others can write"* ]] || flunk "$(ran)"
+	[[ $output == *"fatal: $CONF: refusing this config file: others can write it (mode 0666)"* ]] ||
+		flunk "$(ran)"
 	[ ! -e "$AUDIT" ] || flunk "it ran: $(cat "$AUDIT")"
+}
+
+# ---- trust only what root controls: each refusal names the file and the reason ----
+
+# check_config_refuses FILE REASON: check-config refuses FILE with exactly that reason.
+check_config_refuses() {
+	run "$GITCAGE" --config "$1" check-config
+	exit_status_is 125
+	[ "$output" = "gitcage: $1: refusing this config file: $2" ] || flunk "$(ran)"
+}
+
+@test "a config owned by the service account is refused, to the client too" {
+	trust --as-user "$SOURCE" 0644 >/dev/null
+	check_config_refuses "$CONF" "it belongs to uid $(id -u), not root"
+	run as alice git ls-remote "$URL/demo.git"
+	[ "$status" -ne 0 ] || flunk "$(ran)"
+	[ "${lines[0]}" = "fatal: $CONF: refusing this config file: it belongs to uid $(id -u), not root" ] ||
+		flunk "$(ran)"
+	[ ! -e "$AUDIT" ] || flunk "it ran: $(cat "$AUDIT")"
+}
+
+@test "a config its group can write is refused" {
+	trust "$SOURCE" 0664 >/dev/null
+	check_config_refuses "$CONF" "group 0 can write it (mode 0664)"
+}
+
+@test "a config under a directory others can write is refused" {
+	"$GITCAGE_ROOT/tools/trust" --dir "$BATS_TEST_TMPDIR" 0777
+	check_config_refuses "$CONF" "others can write the directory ${CONF%/*} above it (mode 0777)"
+}
+
+@test "a config in the service account's own directory (under /tmp) is refused" {
+	check_config_refuses "$SOURCE" "others can write the directory /tmp above it (mode 1777)"
+}
+
+@test "a config reached through a symbolic link is refused" {
+	"$GITCAGE_ROOT/tools/trust" --link "$BATS_TEST_TMPDIR/link.conf" "$CONF"
+	local link=${CONF%/*}/link.conf
+	check_config_refuses "$link" "it is a symbolic link"
+	"$GITCAGE_ROOT/tools/trust" --link "$BATS_TEST_TMPDIR/linked" "${CONF%/*}"
+	check_config_refuses "${CONF%/*}/linked/gitcage.conf" \
+		"a symbolic link is on its path: ${CONF%/*}/linked"
+}
+
+@test "hooks and a git program outside /usr that root does not control are refused" {
+	mkdir "$BATS_TEST_TMPDIR/hooks"
+	printf '#!/bin/sh\nexec /usr/bin/git "$@"\n' >"$BATS_TEST_TMPDIR/git"
+	chmod 755 "$BATS_TEST_TMPDIR/git"
+	printf '[server]\nrepositories = %s\nhooks = %s\ngit = %s\n' "$ROOT" \
+		"$BATS_TEST_TMPDIR/hooks" "$BATS_TEST_TMPDIR/git" >"$SOURCE"
+	trust "$SOURCE" >/dev/null
+	run "$GITCAGE" --config "$CONF" check-config
+	exit_status_is 125
+	[ "${lines[0]}" = "gitcage: $BATS_TEST_TMPDIR/git: refusing this git program: others can write the directory /tmp above it (mode 1777)" ] ||
+		flunk "$(ran)"
+	[ "${lines[1]}" = "gitcage: $BATS_TEST_TMPDIR/hooks: refusing this hooks directory: others can write the directory /tmp above it (mode 1777)" ] ||
+		flunk "$(ran)"
+	# A root-owned copy of the program, and the hooks of this (root-owned) tree: accepted.
+	local git
+	git=$(trust "$BATS_TEST_TMPDIR/git")
+	printf '[server]\nrepositories = %s\nhooks = %s\ngit = %s\naudit = %s\n' "$ROOT" \
+		"$GITCAGE_ROOT/build/hooks" "$git" "$AUDIT" >"$SOURCE"
+	trust "$SOURCE" >/dev/null
+	run "$GITCAGE" --config "$CONF" check-config
+	exit_status_is 0
+	[ "${lines[-1]}" = "$CONF: ok" ] || flunk "$(ran)"
 }
 
 @test "gitcage keys prints restricted lines, and one line for TYPE BLOB" {

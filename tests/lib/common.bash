@@ -36,6 +36,20 @@ require_built() {
 	[ -x "$PROBE" ] || flunk "$PROBE is missing: run make tests"
 }
 
+# trust FILE [MODE]: the path of a root-owned copy of FILE, made again at each call (default mode
+# 0755 for an executable, else 0644). gitcage trusts a config, a hooks directory or a git
+# program outside /usr only when root owns it and every directory above it; the tests run as
+# an ordinary user, so tools/as-test-user stages such copies for them (tools/trust).
+trust() {
+	"$GITCAGE_ROOT/tools/trust" "$@" || flunk "could not stage a root-owned copy of $1"
+}
+
+# trusted_path FILE: where trust puts FILE's root-owned copy, before it exists.
+trusted_path() {
+	printf '%s/files%s\n' "${GITCAGE_TRUST_DIR:?run the tests through tools/as-test-user}" \
+		"$(realpath -m -- "$1")"
+}
+
 # write_config FILE TIMEOUT: a config with only a timeout; gitcage refuses a config others can
 # write.
 write_config() {

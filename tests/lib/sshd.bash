@@ -12,6 +12,8 @@
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd} # sshd re-executes itself, so the path must be absolute
 
 # SSHD_EXTRA_CONFIG, if set, goes first: for sshd the first value of a keyword wins.
+# SSHD_LAUNCHER, if set, is a command line that sshd_start runs sshd through (tools/trust
+# --private-dev - --, for a server whose sessions see no /dev/log).
 _sshd_write_config() {
 	printf '%s\n' "${SSHD_EXTRA_CONFIG:-}" >"$SSHD_DIR/sshd_config"
 	cat >>"$SSHD_DIR/sshd_config" <<-EOF
@@ -61,7 +63,9 @@ sshd_start() {
 		SSHD_PORT=$((20000 + RANDOM % 40000))
 		_sshd_write_config
 		rm -f "$SSHD_DIR/sshd.pid" "$SSHD_DIR/sshd.log"
-		"$SSHD_BIN" -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" </dev/null 3>&- || break
+		# shellcheck disable=SC2086 # SSHD_LAUNCHER is a command line of words
+		${SSHD_LAUNCHER:-} "$SSHD_BIN" -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" \
+			</dev/null 3>&- || break
 		if _sshd_wait_ready; then
 			printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
 				"$(cut -d' ' -f1,2 "$SSHD_DIR/host_ed25519.pub")" >"$SSHD_DIR/known_hosts"

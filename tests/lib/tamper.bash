@@ -21,7 +21,7 @@ tamper_setup() {
 	git -C "$REPO" repack -q -a -d
 	git -C "$REPO" pack-refs --all
 	git clone -q "$REPO" "$BATS_TEST_TMPDIR/work" 2>/dev/null
-	sshd_authorize_gitcage "$CONF" alice
+	sshd_authorize_gitcage "$(trust "$CONF")" alice
 	URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT/demo.git"
 	echo victim >"$BATS_TEST_TMPDIR/victim"
 }
@@ -30,7 +30,7 @@ write_tamper_conf() {
 	cat >"$CONF" <<-EOF
 		[server]
 		repositories = $ROOT
-		git = $EVIL
+		git = $(trusted_path "$EVIL")
 		audit = $AUDIT
 		$1
 		[limits]
@@ -39,7 +39,20 @@ write_tamper_conf() {
 		read = alice
 		write = alice
 	EOF
-	chmod 600 "$CONF"
+	trust "$CONF" >/dev/null
+}
+
+# stage_evil: git = names a root-owned copy of $EVIL (gitcage trusts no other), and the
+# sandbox shows that copy's directory, not $BIN: every file of $BIN is staged beside it, and
+# the script's mentions of $BIN name the copies.
+stage_evil() {
+	local file staged
+	staged=$(trusted_path "$BIN")
+	chmod 755 "$EVIL"
+	sed -i "s|$BIN/|$staged/|g" "$EVIL"
+	while IFS= read -r file; do
+		trust "$file" "$(stat -c %a "$file")" >/dev/null
+	done < <(find "$BIN" -type f)
 }
 
 # evil_git BEFORE AFTER: the git that gitcage runs for receive-pack does BEFORE (shell, in the
@@ -58,7 +71,7 @@ evil_git() {
 		$2
 		exit \$status
 	EOF
-	chmod 755 "$EVIL"
+	stage_evil
 }
 
 # compromise DAMAGE: the git that gitcage runs does DAMAGE before it becomes the real git.
@@ -171,6 +184,6 @@ relay_says() {
 			$GITCAGE_ROOT/build/hooks/proc-receive 2>&1 | tr -d '\\000' >&2
 		exec /usr/bin/git "\$@"
 	EOF
-	chmod 755 "$EVIL"
+	stage_evil
 }
 

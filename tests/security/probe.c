@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/personality.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 enum { EXIT_BLOCKED = 0, EXIT_ESCAPED = 1, EXIT_USAGE = 2, EXIT_UNCLEAR = 3 };
 
@@ -544,6 +549,28 @@ static long call_af_alg(const char *arg)
 	return close_if_fd(socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
 }
 
+/* A foreign persona: address randomization off, or every readable page executable. The raw
+ * call, so that the argument reaches the kernel with all 64 bits as given. */
+static long call_persona_no_randomize(const char *arg)
+{
+	(void)arg;
+	return syscall(SYS_personality, (unsigned long)ADDR_NO_RANDOMIZE);
+}
+
+static long call_persona_read_implies_exec(const char *arg)
+{
+	(void)arg;
+	return syscall(SYS_personality, (unsigned long)READ_IMPLIES_EXEC);
+}
+
+/* The kernel reads only the low 32 bits: this is ADDR_NO_RANDOMIZE to it, whatever the high
+ * half says to a filter that compares only that. */
+static long call_persona_high_bits(const char *arg)
+{
+	(void)arg;
+	return syscall(SYS_personality, (1UL << 32) | (unsigned long)ADDR_NO_RANDOMIZE);
+}
+
 /* ---- system call attempts: table-driven ---- */
 
 typedef long (*call_fn)(const char *arg);
@@ -620,6 +647,9 @@ static const struct syscall_attempt syscall_attempts[] = {
 	{"af-vsock", "socket(AF_VSOCK): the hypervisor, past the network namespace", NULL, eperm,
 	 {call_af_vsock}},
 	{"af-alg", "socket(AF_ALG): the kernel's crypto interface", NULL, eperm, {call_af_alg}},
+	{"personality", "a foreign persona (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, high bits set)",
+	 NULL, eperm,
+	 {call_persona_no_randomize, call_persona_read_implies_exec, call_persona_high_bits}},
 };
 // clang-format on
 
@@ -894,6 +924,22 @@ static int cmd_crash(char **args)
 	return EXIT_UNCLEAR;
 }
 
+/* What git and the C library may ask for must still work: PER_LINUX, and the query. Exit 0
+ * when both do. */
+static int cmd_persona_linux(char **args)
+{
+	const char *what = "personality(PER_LINUX) and the query personality(0xffffffff)";
+	(void)args;
+	long set = syscall(SYS_personality, (unsigned long)PER_LINUX);
+	if (set < 0)
+		return verdict(EXIT_UNCLEAR, what, "PER_LINUX: %s", errno_name(errno));
+	long now = syscall(SYS_personality, 0xffffffffUL);
+	if (now < 0)
+		return verdict(EXIT_UNCLEAR, what, "the query: %s", errno_name(errno));
+	printf("WORKS: %s (persona %#lx)\n", what, now);
+	return 0;
+}
+
 /* ---- files ---- */
 
 static int cmd_read_file(char **args)
@@ -1036,8 +1082,9 @@ static int serve_until(int fd, int seconds)
 		int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0)
 			continue;
-		if (write(conn, greeting, sizeof(greeting) - 1) < 0)
-			perror("probe: write");
+		/* MSG_NOSIGNAL: a client that has already closed must not kill the listener. */
+		if (send(conn, greeting, sizeof(greeting) - 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+			perror("probe: send");
 		close(conn);
 		printf("ACCEPTED\n");
 		fflush(stdout);
@@ -1106,6 +1153,205 @@ static int cmd_listen_abstract(char **args)
 	return serve_until(fd, seconds);
 }
 
+/* ---- the second wall: Landlock, with the namespaces' refusals put aside ---- */
+
+/* Wait up to seconds for path to exist: the test's signal that a listener or a target is
+ * ready where the sandbox's namespaces would let the probe reach it. */
+static int wait_for_file(const char *path, const char *seconds_text)
+{
+	int seconds = parse_seconds(seconds_text);
+	for (int i = 0; seconds > 0 && i < seconds * 20; i++) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		struct timespec pause = {0, 50000000L};
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+static int cmd_connect_tcp_when(char **args)
+{
+	if (wait_for_file(args[2], args[3]) != 0)
+		return verdict(EXIT_UNCLEAR, "connect", "%s never appeared", args[2]);
+	return cmd_connect_tcp(args);
+}
+
+static int cmd_connect_abstract_when(char **args)
+{
+	if (wait_for_file(args[1], args[2]) != 0)
+		return verdict(EXIT_UNCLEAR, "connect", "%s never appeared", args[1]);
+	return cmd_connect_abstract(args);
+}
+
+static int cmd_bind_tcp(char **args)
+{
+	char what[256];
+	struct addrinfo *ai;
+	snprintf(what, sizeof(what), "bind tcp %s port %s", args[0], args[1]);
+	if (resolve_tcp(args[0], args[1], 1, &ai) != 0)
+		return EXIT_USAGE;
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rc = fd < 0 ? -1 : bind(fd, ai->ai_addr, ai->ai_addrlen);
+	int err = errno;
+	freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		return verdict(EXIT_ESCAPED, what, "bound");
+	return verdict(EXIT_BLOCKED, what, "%s", errno_name(err));
+}
+
+/* A process that others try to signal: named, so that the probe inside can find it. */
+static int cmd_named(char **args)
+{
+	prctl(PR_SET_NAME, args[0]);
+	printf("NAMED: %s (pid %d)\n", args[0], (int)getpid());
+	fflush(stdout);
+	sleep_seconds(parse_seconds(args[1]));
+	return 0;
+}
+
+/* The last NSpid of /proc/PID: its pid in the innermost pid namespace it is in, which is ours
+ * when we are in that namespace, whichever /proc we read. */
+static pid_t innermost_pid(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t inner = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *file = fopen(path, "re");
+	while (file && fgets(line, sizeof(line), file)) {
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		for (char *word = strtok(line + 6, " \t\n"); word; word = strtok(NULL, " \t\n"))
+			inner = (pid_t)atoi(word);
+	}
+	if (file)
+		fclose(file);
+	return inner;
+}
+
+/* The pid of a process called name, other than us, as our pid namespace numbers it (the host's
+ * /proc shows it too, to a helper that entered the namespace); 0 if none. */
+static pid_t find_named(const char *name)
+{
+	char path[64], comm[64];
+	DIR *proc = opendir("/proc");
+	pid_t found = 0;
+	for (struct dirent *entry; proc && !found && (entry = readdir(proc));) {
+		pid_t pid = (pid_t)atoi(entry->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		FILE *file = fopen(path, "re");
+		if (file && fgets(comm, sizeof(comm), file) &&
+		    strcspn(comm, "\n") == strlen(name) && strncmp(comm, name, strlen(name)) == 0)
+			found = innermost_pid(pid);
+		if (file)
+			fclose(file);
+	}
+	if (proc)
+		closedir(proc);
+	return found;
+}
+
+static int cmd_signal_named(char **args)
+{
+	char what[128];
+	pid_t pid = 0;
+	snprintf(what, sizeof(what), "SIGTERM to %s, a process outside the sandbox", args[0]);
+	for (int i = 0; !pid && i < parse_seconds(args[1]) * 20; i++) {
+		pid = find_named(args[0]);
+		struct timespec pause = {0, 50000000L};
+		if (!pid)
+			nanosleep(&pause, NULL);
+	}
+	if (!pid)
+		return verdict(EXIT_UNCLEAR, what, "no process called %s appeared", args[0]);
+	if (kill(pid, SIGTERM) == 0)
+		return verdict(EXIT_ESCAPED, what, "sent to pid %d", (int)pid);
+	return verdict(EXIT_BLOCKED, what, "pid %d: %s", (int)pid, errno_name(errno));
+}
+
+/* Loopback up in the network namespace we are in: a fresh one has it down. */
+static int loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int rc = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 ? -1 : 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (rc == 0)
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int enter_namespace(pid_t pid, const char *kind)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kind);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : setns(fd, 0);
+	if (rc != 0)
+		fprintf(stderr, "probe: cannot enter %s: %s\n", path, errno_name(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int dispatch(int argc, char **argv);
+static int usage(void);
+/* A helper for the tests: without-landlock PROGRAM [ARG...] runs PROGRAM as on a kernel
+ * without Landlock, whose first Landlock call answers ENOSYS: here a seccomp filter says so. */
+static int cmd_without_landlock(char **argv)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_landlock_create_ruleset, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog program = {.len = ARRAY_SIZE(code), .filter = code};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+		fprintf(stderr, "probe: cannot install the filter: %s\n", errno_name(errno));
+		return EXIT_UNCLEAR;
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "probe: cannot run %s: %s\n", argv[0], errno_name(errno));
+	return EXIT_UNCLEAR;
+}
+
+/* A helper for the tests, not an escape: ns-of PID net|pid ATTEMPT [ARG...] runs ATTEMPT in
+ * the user namespace of PID (ours: the sandbox runs as us) and in its network or pid
+ * namespace, but outside its Landlock domain and its seccomp filter. What ATTEMPT reaches
+ * there, the namespaces allow; if the sandboxed probe cannot reach it, something else
+ * refused. In a network namespace, loopback is brought up first. */
+static int cmd_ns_of(int argc, char **argv)
+{
+	pid_t pid = (pid_t)atoi(argv[0]);
+	bool net = strcmp(argv[1], "net") == 0;
+	if (pid <= 0 || (!net && strcmp(argv[1], "pid") != 0))
+		return usage();
+	if (enter_namespace(pid, "user") != 0 || enter_namespace(pid, argv[1]) != 0)
+		return EXIT_UNCLEAR;
+	if (net && loopback_up() != 0) {
+		fprintf(stderr, "probe: cannot bring loopback up: %s\n", errno_name(errno));
+		return EXIT_UNCLEAR;
+	}
+	if (net)
+		return dispatch(argc - 2, argv + 2);
+	/* A pid namespace takes only the children of who entered it. */
+	int status;
+	pid_t child = fork();
+	if (child == 0)
+		_exit(dispatch(argc - 2, argv + 2));
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return EXIT_UNCLEAR;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* ---- dispatch ---- */
 
 struct command {
@@ -1132,6 +1378,12 @@ static const struct command commands[] = {
     {"listen-tcp", 3, "HOST PORT SECONDS", cmd_listen_tcp},
     {"listen-abstract", 2, "NAME SECONDS", cmd_listen_abstract},
     {"session", 0, "", cmd_session},
+    {"persona-linux", 0, "", cmd_persona_linux},
+    {"bind-tcp", 2, "HOST PORT", cmd_bind_tcp},
+    {"connect-tcp-when", 4, "HOST PORT FILE SECONDS", cmd_connect_tcp_when},
+    {"connect-abstract-when", 3, "NAME FILE SECONDS", cmd_connect_abstract_when},
+    {"signal-named", 2, "NAME SECONDS", cmd_signal_named},
+    {"named", 2, "NAME SECONDS", cmd_named},
     {"crash", 0, "", cmd_crash},
 };
 
@@ -1144,24 +1396,34 @@ static int usage(void)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(stderr, " %s%s%s", commands[i].name, commands[i].args ? " " : "",
 			commands[i].usage);
-	fprintf(stderr, "\n");
+	fprintf(stderr, " ns-of PID net|pid ATTEMPT [ARG...] without-landlock PROGRAM [ARG...]\n");
 	return EXIT_USAGE;
+}
+
+/* argv[0] is the attempt's name. */
+static int dispatch(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage();
+	if (strcmp(argv[0], "ns-of") == 0)
+		return argc >= 4 ? cmd_ns_of(argc - 1, argv + 1) : usage();
+	if (strcmp(argv[0], "without-landlock") == 0)
+		return argc >= 2 ? cmd_without_landlock(argv + 1) : usage();
+	for (size_t i = 0; i < ARRAY_SIZE(syscall_attempts); i++) {
+		const struct syscall_attempt *attempt = &syscall_attempts[i];
+		if (strcmp(argv[0], attempt->name) != 0)
+			continue;
+		if (argc > 2 || (argc == 2 && !attempt->default_arg))
+			return usage();
+		return run_syscall_attempt(attempt, argc == 2 ? argv[1] : attempt->default_arg);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return argc - 1 == commands[i].args ? commands[i].run(argv + 1) : usage();
+	return usage();
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage();
-	for (size_t i = 0; i < ARRAY_SIZE(syscall_attempts); i++) {
-		const struct syscall_attempt *attempt = &syscall_attempts[i];
-		if (strcmp(argv[1], attempt->name) != 0)
-			continue;
-		if (argc > 3 || (argc == 3 && !attempt->default_arg))
-			return usage();
-		return run_syscall_attempt(attempt, argc == 3 ? argv[2] : attempt->default_arg);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return argc - 2 == commands[i].args ? commands[i].run(argv + 2) : usage();
-	return usage();
+	return dispatch(argc - 1, argv + 1);
 }

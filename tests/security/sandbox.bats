@@ -389,6 +389,32 @@ daemon_pids() {
 	attempt_escapes_outside af-alg
 }
 
+# ---- personas ----
+
+@test "a foreign persona is refused: ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, high bits set" {
+	attempt_blocked personality
+	[[ $output == *"(EPERM)"* ]] || flunk "not the filter's refusal: $(ran)"
+}
+
+@test "control: a foreign persona is accepted outside the sandbox" {
+	attempt_escapes_outside personality
+}
+
+@test "personality(PER_LINUX) and the query still work in the sandbox" {
+	probe_inside persona-linux
+	exit_status_is 0
+	[[ $output == *"WORKS:"*"(persona 0)"* ]] || flunk "$(ran)"
+}
+
+# setarch -R is how a caller would hand the sandbox a persona without address randomization.
+@test "an inherited persona is reset to PER_LINUX" {
+	run setarch "$(uname -m)" -R cat /proc/self/personality
+	[ "$output" = 00040000 ] || flunk "control: setarch -R did not set ADDR_NO_RANDOMIZE: $(ran)"
+	run setarch "$(uname -m)" -R "$GITCAGE" --config "$CONFIG" run -- cat /proc/self/personality
+	exit_status_is 0
+	[ "$output" = 00000000 ] || flunk "$(ran)"
+}
+
 # ---- foreign system call ABIs ----
 
 @test "the x32 system call ABI is blocked" {

@@ -212,6 +212,9 @@ static void assert_default_limits(const struct limits *limits)
 	assert_int_equal(limits->files, 4096);
 	assert_int_equal(limits->filesize, 16ULL << 30);
 	assert_int_equal(limits->tmp, 256ULL << 20);
+	assert_int_equal(limits->sessions, 64);
+	assert_int_equal(limits->user_sessions, 8);
+	assert_int_equal(limits->session_wait, 10);
 }
 
 static void assert_server_defaults(const struct config *cfg)
@@ -232,7 +235,9 @@ static void test_defaults(void **state)
 	assert_null(f->cfg.repositories);
 	assert_server_defaults(&f->cfg);
 	assert_string_equal(f->cfg.hooks, GITCAGE_HOOKS_DIR);
+	assert_null(f->cfg.state); /* <repositories>/.gitcage: state_default_path */
 	assert_default_limits(&f->cfg.limits);
+	assert_null(f->cfg.limits.cgroup);
 	assert_int_equal(f->cfg.group_count, 0);
 	assert_int_equal(f->cfg.repo_count, 0);
 
@@ -351,7 +356,19 @@ static void test_limit_values(void **state)
 	assert_int_equal(f->cfg.limits.timeout, 0); /* none */
 	assert_int_equal(f->cfg.limits.memory, 1);
 	assert_int_equal(f->cfg.limits.tmp, 1024);
+	assert_int_equal(parse(f, "[limits]\nmax-sessions = 0\nmax-user-sessions = 2\n"
+				  "max-sessions-wait = 0\ncgroup = /sys/fs/cgroup/git\n"),
+			 0);
+	assert_int_equal(f->cfg.limits.sessions, 0); /* no limit */
+	assert_int_equal(f->cfg.limits.user_sessions, 2);
+	assert_int_equal(f->cfg.limits.session_wait, 0);
+	assert_string_equal(f->cfg.limits.cgroup, "/sys/fs/cgroup/git");
 
+	expect_one_error(f, "[limits]\ncgroup = git\n",
+			 NAME ":2: invalid cgroup 'git' in [limits]: expected an absolute path");
+	expect_one_error(f, "[limits]\nmax-user-sessions = some\n",
+			 NAME ":2: invalid max-user-sessions 'some' in [limits]: expected a whole "
+			      "number");
 	expect_one_error(f, "[limits]\ncpu = 10M\n",
 			 NAME ":2: invalid cpu '10M' in [limits]: expected a whole number of at "
 			      "least 1");
@@ -791,16 +808,32 @@ static void test_parse_fd_too_large(void **state)
 
 static const char valid_text[] = "[server]\nrepositories = /srv/git\n";
 
-static size_t load(struct fixture *f, uid_t service_uid)
+/* The owner trusted besides root in these tests. The fixtures live under /tmp, which only a
+ * rule with a second owner accepts (a sticky directory); as root, that owner is a uid nobody
+ * uses, and the files are root's. */
+static uid_t trusted_uid(void)
 {
-	return config_load(f->path, service_uid, &f->cfg, &f->errors);
+	return geteuid() == 0 ? 4242 : getuid();
+}
+
+static size_t load(struct fixture *f, uid_t also_trusted)
+{
+	return config_load(f->path, also_trusted, &f->cfg, &f->errors);
+}
+
+/* "PATH: refusing this config file: REASON" */
+static void expect_refusal(struct fixture *f, const char *reason)
+{
+	char expected[512];
+	snprintf(expected, sizeof(expected), "%s: refusing this config file: %s", f->path, reason);
+	EXPECT_ERRORS(&f->errors, expected);
 }
 
 static void test_load_accepts_own_0644(void **state)
 {
 	struct fixture *f = *state;
 	close(write_config(f, valid_text, strlen(valid_text), 0644));
-	assert_int_equal(load(f, getuid()), 0);
+	assert_int_equal(load(f, trusted_uid()), 0);
 	assert_int_equal(f->errors.count, 0);
 	assert_string_equal(f->cfg.repositories, "/srv/git");
 	assert_string_equal(f->cfg.file, f->path);
@@ -809,70 +842,104 @@ static void test_load_accepts_own_0644(void **state)
 static void test_load_refuses_world_writable(void **state)
 {
 	struct fixture *f = *state;
-	char expected[256];
 	close(write_config(f, valid_text, strlen(valid_text), 0666));
-	assert_int_equal(load(f, getuid()), 1);
-	snprintf(expected, sizeof(expected),
-		 "%s: refusing a config file that others can write (mode 0666)", f->path);
-	EXPECT_ERRORS(&f->errors, expected);
+	assert_int_equal(load(f, trusted_uid()), 1);
+	expect_refusal(f, "others can write it (mode 0666)");
 	assert_null(f->cfg.repositories); /* not parsed at all */
 }
 
-/* The file's group is some group other than root's: as root, give it one. */
+/* Writable by its group, whichever group that is: root's group too. */
 static void test_load_refuses_group_writable(void **state)
 {
 	struct fixture *f = *state;
-	char expected[256];
-	int fd = write_config(f, valid_text, strlen(valid_text), 0664);
-	if (geteuid() == 0)
-		assert_int_equal(fchown(fd, (uid_t)-1, 4242), 0);
+	char reason[128];
 	struct stat st;
+	int fd = write_config(f, valid_text, strlen(valid_text), 0664);
 	assert_int_equal(fstat(fd, &st), 0);
 	close(fd);
-	if (st.st_gid == 0) {
-		print_message("SKIP: the file's group is root's, and only root can change it\n");
-		skip();
-	}
-	assert_int_equal(load(f, getuid()), 1);
-	snprintf(expected, sizeof(expected),
-		 "%s: refusing a config file that group %u can write (mode 0664)", f->path,
-		 (unsigned)st.st_gid);
-	EXPECT_ERRORS(&f->errors, expected);
+	assert_int_equal(load(f, trusted_uid()), 1);
+	snprintf(reason, sizeof(reason), "group %u can write it (mode 0664)", (unsigned)st.st_gid);
+	expect_refusal(f, reason);
 }
 
-static void test_load_accepts_root_group_writable(void **state)
-{
-	struct fixture *f = *state;
-	int fd = write_config(f, valid_text, strlen(valid_text), 0664);
-	if (geteuid() != 0) {
-		close(fd);
-		print_message("SKIP: only root can give a file to group 0\n");
-		skip();
-	}
-	assert_int_equal(fchown(fd, (uid_t)-1, 0), 0);
-	close(fd);
-	assert_int_equal(load(f, getuid()), 0);
-}
-
-/* Owned by neither root nor the service account. As root, give the file to an unused uid;
- * otherwise the file is ours and the service account is said to be someone else. */
+/* Owned by neither root nor the trusted uid. As root, give the file to another uid.
+ * Otherwise the file is ours, made right in /tmp (our own directory would be refused first),
+ * and the trusted uid is said to be someone else's. */
 static void test_load_refuses_other_owner(void **state)
 {
 	struct fixture *f = *state;
-	char expected[256];
-	uid_t owner = getuid();
-	uid_t service = owner + 1 == 0 ? owner + 2 : owner + 1;
-	int fd = write_config(f, valid_text, strlen(valid_text), 0644);
+	char reason[128];
+	uid_t owner = getuid(), trusted = owner + 1;
+	int fd;
 	if (geteuid() == 0) {
-		owner = 4242;
-		service = 1000;
+		owner = 4243;
+		trusted = 4242;
+		fd = write_config(f, valid_text, strlen(valid_text), 0644);
 		assert_int_equal(fchown(fd, owner, (gid_t)-1), 0);
+	} else {
+		snprintf(f->path, sizeof(f->path), "/tmp/gitcage-test-XXXXXX");
+		fd = mkstemp(f->path);
+		assert_true(fd >= 0);
+		assert_int_equal(fchmod(fd, 0644), 0);
 	}
 	close(fd);
-	assert_int_equal(load(f, service), 1);
+	assert_int_equal(load(f, trusted), 1);
+	snprintf(reason, sizeof(reason), "it belongs to uid %u, not root or uid %u",
+		 (unsigned)owner, (unsigned)trusted);
+	expect_refusal(f, reason);
+}
+
+/* Root alone: /tmp, where the fixture lives, is open to everyone (the sticky bit is not
+ * enough when nothing but root may be on the path). */
+static void test_load_root_alone_refuses_a_sticky_parent(void **state)
+{
+	struct fixture *f = *state;
+	close(write_config(f, valid_text, strlen(valid_text), 0644));
+	assert_int_equal(load(f, 0), 1);
+	expect_refusal(f, "others can write the directory /tmp above it (mode 1777)");
+}
+
+static void test_load_refuses_writable_parent(void **state)
+{
+	struct fixture *f = *state;
+	char reason[256];
+	close(write_config(f, valid_text, strlen(valid_text), 0644));
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(load(f, trusted_uid()), 1);
+	snprintf(reason, sizeof(reason), "others can write the directory %s above it (mode 0777)",
+		 f->dir);
+	expect_refusal(f, reason);
+}
+
+static void test_load_refuses_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char target[160];
+	close(write_config(f, valid_text, strlen(valid_text), 0644));
+	snprintf(target, sizeof(target), "%s/real.conf", f->dir);
+	assert_int_equal(rename(f->path, target), 0);
+	assert_int_equal(symlink("real.conf", f->path), 0);
+	assert_int_equal(load(f, trusted_uid()), 1);
+	expect_refusal(f, "it is a symbolic link");
+	unlink(target);
+}
+
+static void test_load_refuses_symlink_above(void **state)
+{
+	struct fixture *f = *state;
+	char real_dir[96], link_dir[96], through[160];
+	close(write_config(f, valid_text, strlen(valid_text), 0644));
+	snprintf(real_dir, sizeof(real_dir), "%s", f->dir);
+	snprintf(link_dir, sizeof(link_dir), "%s.link", f->dir);
+	assert_int_equal(symlink(real_dir, link_dir), 0);
+	snprintf(through, sizeof(through), "%s/gitcage.conf", link_dir);
+	size_t count = config_load(through, trusted_uid(), &f->cfg, &f->errors);
+	unlink(link_dir);
+	assert_int_equal(count, 1);
+	char expected[512];
 	snprintf(expected, sizeof(expected),
-		 "%s: refusing a config file owned by uid %u (not root or uid %u)", f->path,
-		 (unsigned)owner, (unsigned)service);
+		 "%s: refusing this config file: a symbolic link is on its path: %s", through,
+		 link_dir);
 	EXPECT_ERRORS(&f->errors, expected);
 }
 
@@ -893,7 +960,7 @@ static void test_load_missing_file(void **state)
 {
 	struct fixture *f = *state;
 	make_temp_dir(f);
-	assert_int_equal(load(f, getuid()), 1);
+	assert_int_equal(load(f, trusted_uid()), 1);
 	char expected[256];
 	snprintf(expected, sizeof(expected), "%s: %s", f->path, strerror(ENOENT));
 	EXPECT_ERRORS(&f->errors, expected);
@@ -904,12 +971,12 @@ static void test_load_refuses_directory(void **state)
 	struct fixture *f = *state;
 	make_temp_dir(f);
 	assert_int_equal(mkdir(f->path, 0755), 0);
-	size_t count = load(f, getuid());
+	size_t count = load(f, trusted_uid());
 	rmdir(f->path);
 	f->path[0] = '\0';
 	assert_int_equal(count, 1);
-	assert_non_null(strstr(f->errors.lines[0], "refusing a config file that is not a regular "
-						   "file"));
+	assert_non_null(strstr(f->errors.lines[0], "refusing this config file: it is not a "
+						   "regular file"));
 }
 
 static void test_load_reports_parse_errors(void **state)
@@ -917,11 +984,59 @@ static void test_load_reports_parse_errors(void **state)
 	struct fixture *f = *state;
 	static const char text[] = "[server]\nrepositorys = /srv/git\n";
 	close(write_config(f, text, strlen(text), 0644));
-	assert_int_equal(load(f, getuid()), 1);
+	assert_int_equal(load(f, trusted_uid()), 1);
 	char expected[256];
 	snprintf(expected, sizeof(expected), "%s:2: unknown key 'repositorys' in [server]",
 		 f->path);
 	EXPECT_ERRORS(&f->errors, expected);
+}
+
+/* A file in the fixture's directory, for git = and hooks =. */
+static void fixture_file(struct fixture *f, const char *name, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", f->dir, name);
+}
+
+/* The git program outside /usr and the hooks directory are held to the config's rule. */
+static void test_load_refuses_untrusted_git_and_hooks(void **state)
+{
+	struct fixture *f = *state;
+	char git[160], hooks[160], text[512], expected[2][512];
+	make_temp_dir(f);
+	fixture_file(f, "git", git, sizeof(git));
+	fixture_file(f, "hooks", hooks, sizeof(hooks));
+	int fd = open(git, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0777), 0);
+	close(fd);
+	assert_int_equal(mkdir(hooks, 0755), 0);
+	assert_int_equal(chmod(hooks, 0775), 0);
+	snprintf(text, sizeof(text), "[server]\ngit = %s\nhooks = %s\n", git, hooks);
+	close(write_config(f, text, strlen(text), 0644));
+	size_t count = load(f, trusted_uid());
+	struct stat st;
+	assert_int_equal(stat(hooks, &st), 0);
+	unlink(git);
+	rmdir(hooks);
+	assert_int_equal(count, 2);
+	snprintf(expected[0], sizeof(expected[0]),
+		 "%s: refusing this git program: others can write it (mode 0777)", git);
+	snprintf(expected[1], sizeof(expected[1]),
+		 "%s: refusing this hooks directory: group %u can write it (mode 0775)", hooks,
+		 (unsigned)st.st_gid);
+	EXPECT_ERRORS(&f->errors, expected[0], expected[1]);
+}
+
+/* Absent, they are left to the step that uses them; under /usr, git is the system's. */
+static void test_load_accepts_absent_hooks_and_system_git(void **state)
+{
+	struct fixture *f = *state;
+	char hooks[160], text[512];
+	make_temp_dir(f);
+	fixture_file(f, "no-hooks", hooks, sizeof(hooks));
+	snprintf(text, sizeof(text), "[server]\ngit = /usr/bin/git\nhooks = %s\n", hooks);
+	close(write_config(f, text, strlen(text), 0644));
+	assert_int_equal(load(f, trusted_uid()), 0);
 }
 
 /* ---- access rules ---- */
@@ -1131,12 +1246,17 @@ int main(void)
 	    TEST(test_load_accepts_own_0644),
 	    TEST(test_load_refuses_world_writable),
 	    TEST(test_load_refuses_group_writable),
-	    TEST(test_load_accepts_root_group_writable),
 	    TEST(test_load_refuses_other_owner),
+	    TEST(test_load_root_alone_refuses_a_sticky_parent),
+	    TEST(test_load_refuses_writable_parent),
+	    TEST(test_load_refuses_symlink),
+	    TEST(test_load_refuses_symlink_above),
 	    TEST(test_load_accepts_service_owner),
 	    TEST(test_load_missing_file),
 	    TEST(test_load_refuses_directory),
 	    TEST(test_load_reports_parse_errors),
+	    TEST(test_load_refuses_untrusted_git_and_hooks),
+	    TEST(test_load_accepts_absent_hooks_and_system_git),
 	    TEST(test_find_repo),
 	    TEST(test_find_repo_none),
 	    TEST(test_example_config_parses),
