@@ -51,8 +51,10 @@ int txn_begin(struct txn *t, const struct txn_options *opt, const char *state_pa
 	/* No lock: a session must not wait for another's long publish to begin. A mark in the
 	 * middle of an append is read back from the start of that line (journal.c). */
 	int rc = journal_mark(&t->state, t->key, &t->mark, err);
+	/* The verifier and the updater start ahead of need: every push that changes a ref asks
+	 * them. The indexer starts when there is something to index (index_objects): ahead, it
+	 * took a CPU from receive-pack for nothing on a push without objects. */
 	if (rc == 0 && opt->ahead) {
-		start_cage(t, &t->indexer);
 		start_cage(t, &t->verifier);
 		struct publish_spec updater = {opt->cfg->git, opt->repo_path};
 		publish_start(&updater, &t->updater);

@@ -56,9 +56,9 @@ struct txn {
 	struct strvec discarded; /* what git wrote that was not published, for the audit */
 	bool deletes;		 /* git deleted existing objects (gc, repack, prune) */
 	struct audit_phases phases;
-	struct verifier indexer;  /* the cages: git indexes, then libgit2 checks; each */
-	struct verifier verifier; /* started ahead of need (ahead), or not running */
-	struct updater updater;	  /* likewise; pid 0 when not running */
+	struct verifier indexer;  /* the cages: git indexes (started when needed), then */
+	struct verifier verifier; /* libgit2 checks (started ahead of need when ahead) */
+	struct updater updater;	  /* like the verifier; pid 0 when not running */
 };
 
 /* Open the state directory, sweep stale sessions, make this session, take the mark. */
