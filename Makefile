@@ -30,7 +30,8 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -Isrc -I$(BUILD) \
 	       -DGITCAGE_VERSION='"$(VERSION)"' \
 	       -DGITCAGE_HOOKS_DIR='"$(HOOKSDIR)"' \
 	       -DGITCAGE_CONFIG_PATH='"$(SYSCONFDIR)/gitcage/gitcage.conf"' \
-	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"' $(CPPFLAGS)
+	       -DGITCAGE_GUARD_PATH='"$(LIBDIR)/gitcage-guard"' \
+	       -DGITCAGE_INDEX_PATH='"$(LIBDIR)/gitcage-index"' $(CPPFLAGS)
 DEPFLAGS    := -MMD -MP
 LDFLAGS     ?=
 ALL_LDFLAGS  = $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -52,6 +53,7 @@ BASE_CFLAGS  = $(CFLAGS) $(WARNINGS) $(HARDEN) $(DEPFLAGS)
 # The folders are the architecture (README, "Source layout"). Each binary is a union of them:
 #   gitcage        common + sandbox + txn + gitcage   (no libgit2: the fetch path never loads it)
 #   gitcage-guard  common + guard                     (the only folder that includes git2.h)
+#   gitcage-index  common + guard/index*, request.c   (linked without libgit2: the index cage)
 #   hooks/proc-receive
 #                  common + hook: the relay inside the sandbox
 COMMON_SRCS  := $(wildcard src/common/*.c)
@@ -70,6 +72,7 @@ GUARD_OBJS   := $(call obj,$(GUARD_SRCS))
 # The mains, kept out of what the unit tests link.
 GITCAGE_MAIN := $(BUILD)/obj/gitcage/main.o
 GUARD_MAIN   := $(BUILD)/obj/guard/guard.o
+INDEX_MAIN   := $(BUILD)/obj/guard/index_main.o
 
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -83,7 +86,7 @@ HOOK_SCRIPTS := $(wildcard hooks/*)
 HOOKS        := $(BUILD)/hooks/proc-receive \
 		$(addprefix $(BUILD)/hooks/chain/,proc-receive $(notdir $(HOOK_SCRIPTS)))
 
-all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(HOOKS) $(BUILD)/gitcage.conf \
+all: $(BUILD)/gitcage $(BUILD)/gitcage-guard $(BUILD)/gitcage-index $(HOOKS) $(BUILD)/gitcage.conf \
 	$(BUILD)/sshd_config.gitcage $(BUILD)/authorized_keys.example
 
 # The install paths are compiled in (the hooks, the guard, the config): a stamp that changes
@@ -110,7 +113,7 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
 $(BUILD)/libgitcage.a: $(COMMON_OBJS) $(SANDBOX_OBJS) $(TXN_OBJS) $(filter-out $(GITCAGE_MAIN),$(GITCAGE_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/libguard.a: $(COMMON_OBJS) $(filter-out $(GUARD_MAIN),$(GUARD_OBJS))
+$(BUILD)/libguard.a: $(COMMON_OBJS) $(filter-out $(GUARD_MAIN) $(INDEX_MAIN),$(GUARD_OBJS))
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/gitcage: $(GITCAGE_MAIN) $(BUILD)/libgitcage.a
@@ -120,6 +123,11 @@ $(BUILD)/gitcage: $(GITCAGE_MAIN) $(BUILD)/libgitcage.a
 $(BUILD)/gitcage-guard: $(GUARD_MAIN) $(BUILD)/libguard.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS) $(GIT2_LIBS)
+
+# No libgit2: what index_main.o needs of libguard.a (index.o, request.o, common) never calls it.
+$(BUILD)/gitcage-index: $(INDEX_MAIN) $(BUILD)/libguard.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(RUN_LIBS)
 
 $(BUILD)/relay-hook: $(HOOK_OBJS) $(COMMON_OBJS)
 	@echo "  LD      $@"
@@ -219,6 +227,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)/apparmor
 	install -m 0755 $(BUILD)/gitcage $(DESTDIR)$(BINDIR)/gitcage
 	install -m 0755 $(BUILD)/gitcage-guard $(DESTDIR)$(LIBDIR)/gitcage-guard
+	install -m 0755 $(BUILD)/gitcage-index $(DESTDIR)$(LIBDIR)/gitcage-index
 	install -m 0755 $(BUILD)/hooks/proc-receive $(DESTDIR)$(HOOKSDIR)/
 	install -m 0755 $(BUILD)/hooks/chain/* $(DESTDIR)$(HOOKSDIR)/chain/
 	install -m 0644 man/gitcage.1 $(DESTDIR)$(MANDIR)/man1/gitcage.1

@@ -3,7 +3,7 @@
  *
  * gitcage runs the guard twice per push that brings objects, each time in a sandbox of its
  * own with the repository and the session's staged objects read-only and no network:
- *     gitcage-guard index GIT REPO STAGE CHECKED < request > facts
+ *     gitcage-index GIT REPO STAGE CHECKED < request > facts
  *         git itself indexes every staged pack (GIT index-pack, with fsck: every object hashed,
  *         every delta resolved, every object fsck'ed; the index git wrote inside the sandbox
  *         is never read) into CHECKED, the one place this cage may write. Loose objects (a

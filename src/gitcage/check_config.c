@@ -81,8 +81,10 @@ static bool account_may(const struct checker *c, const char *path, const struct 
 	return st->st_mode & bits;
 }
 
-/* The rule of the config file itself: owned by root or the service account, and writable by
- * nobody else. Returns true when safe; otherwise reports why. */
+/* The rule of what serve needs beside the config (the repositories root, a git under /usr, the
+ * keys): owned by root or the service account, and writable by nobody else. The config, the hooks
+ * and a git outside /usr are root's alone, which loading the config checked already (trust.c).
+ * Returns true when safe; otherwise reports why. */
 static bool owner_and_mode_safe(struct checker *c, const char *what, const char *path,
 				const struct stat *st)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* `gitcage-guard check`: the facts about what a push brought, established in a cage (gitcage
  * runs this in a sandbox with the repository and the stage read-only, no network, and nothing
- * writable at all). The packs are read through the indexes `gitcage-guard index` made.
+ * writable at all). The packs are read through the indexes gitcage-index made.
  *
  * Every object of every staged pack is read, which verifies its hash, and every new one is
  * parsed; each of its links (a commit's
@@ -94,7 +94,7 @@ static int list_entry(const git_oid *id, void *payload)
 
 /* The stage's backends go below the repository's (priority 0 against its 1 and 2): an object
  * the repository has is always read from the repository, never from a copy in the push. The
- * pack is read through the index `gitcage-guard index` made in another cage, which gitcage
+ * pack is read through the index gitcage-index made in another cage, which gitcage
  * copied beside it. */
 static int add_pack(struct checker *c, const char *stage, const char *pack)
 {
@@ -346,34 +346,6 @@ static void command_facts(struct checker *c, struct check_command *cmd)
 			  git_graph_descendant_of(c->repo, &new_id, &old_id) == 1
 		      ? CHECK_FF_YES
 		      : CHECK_FF_NO;
-}
-
-static int read_stdin(struct strbuf *in)
-{
-	char chunk[16384];
-	ssize_t n;
-	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
-		if (in->len + (size_t)n > RELAY_MAX_BYTES)
-			return -1;
-		else
-			strbuf_add(in, chunk, (size_t)n);
-	return n < 0 ? -1 : 0;
-}
-
-int guard_read_request(struct check_request *req)
-{
-	struct strbuf in = {0};
-	struct error err = {""};
-	int read = read_stdin(&in);
-	if (read == 0 && in.len == 0)
-		return 0; /* started ahead of need, and not needed */
-	if (read != 0 || check_parse_request(in.data, in.len, req, &err)) {
-		fprintf(stderr, "bad request: %s\n", read ? "too long" : err.message);
-		strbuf_free(&in);
-		return -1;
-	}
-	strbuf_free(&in);
-	return 1;
 }
 
 int guard_check(const char *repo, const char *stage)

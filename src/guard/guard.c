@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * gitcage-guard, the one program that links libgit2 (so that the fetch path never loads it):
- *   gitcage-guard index GIT REPO STAGE CHECKED
- *                                     GIT indexes and fsck's what a push brought into CHECKED
- *   gitcage-guard check REPO STAGE    the facts about what a push brought (contract.h)
- *                                     gitcage runs each in a sandbox of its own, no network;
- *                                     check's has nothing writable at all
+ *   gitcage-guard check REPO STAGE    the facts about what a push brought (contract.h), in
+ *                                     a sandbox with nothing writable at all, no network,
+ *                                     after gitcage-index (index_main.c) indexed it
  *   gitcage-guard verify [--config FILE] [--] DIR...
  *                                     `gitcage verify`: the admin's offline audit
- * It writes nothing but the pack indexes git makes in CHECKED: what is published, gitcage's
- * publisher decides and does.
+ * It writes nothing: what is published, gitcage's publisher decides and does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +19,7 @@
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: gitcage-guard index GIT REPO STAGE CHECKED < request\n"
-	      "       gitcage-guard check REPO STAGE < request\n"
+	fputs("usage: gitcage-guard check REPO STAGE < request\n"
 	      "       gitcage-guard verify [--config FILE] [--] DIR...\n"
 	      "gitcage runs it; see gitcage(1).\n",
 	      stderr);
@@ -60,8 +56,6 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
-	if (strcmp(argv[1], "index") == 0 && argc == 6)
-		return guard_index(argv[2], argv[3], argv[4], argv[5]);
 	if (strcmp(argv[1], "check") == 0 && argc == 4)
 		return guard_check(argv[2], argv[3]);
 	if (strcmp(argv[1], "verify") == 0)

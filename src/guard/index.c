@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* `gitcage-guard index`: git itself indexes what a push (or a run) brought, in a cage of its
+/* gitcage-index: git itself indexes what a push (or a run) brought, in a cage of its
  * own (the repository and the stage read-only, CHECKED the one writable directory). The index
  * git wrote in the sandbox is never read: it could name any id for any entry. Here git
  * index-pack hashes every object, resolves every delta and fsck's every object, and the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* gitcage-guard's jobs: the two cages of a push's objects (index: git alone; check: libgit2)
- * and the admin's offline audit. libgit2 is linked into gitcage-guard only, so that the fetch
- * path never loads it. */
+/* The two cages of a push's objects, gitcage-index (git alone, no libgit2 linked) and
+ * gitcage-guard check (libgit2), and gitcage-guard's offline audit. libgit2 is linked into
+ * gitcage-guard only, so that neither the fetch path nor the index cage loads it. */
 #ifndef GITCAGE_GUARD_VERIFY_H
 #define GITCAGE_GUARD_VERIFY_H
 
@@ -11,7 +11,7 @@
  * the hash of every object it reads. */
 void guard_libgit2_init(void);
 
-/* `gitcage-guard index GIT REPO STAGE CHECKED`: read a request (contract.h) on stdin, have
+/* `gitcage-index GIT REPO STAGE CHECKED`: read a request (contract.h) on stdin, have
  * GIT index (and fsck) every staged pack into CHECKED and fsck the loose objects, write the
  * answer on stdout. No libgit2. Runs caged, set up by gitcage. Returns the exit status. */
 int guard_index(const char *git, const char *repo, const char *stage, const char *checked);
@@ -21,8 +21,8 @@ int guard_index(const char *git, const char *repo, const char *stage, const char
  * updates, write them on stdout. Runs caged, nothing writable. Returns the exit status. */
 int guard_check(const char *repo, const char *stage);
 
-/* The request on stdin: 1 and *req, 0 when there is none (a guard started ahead of need
- * and not needed), -1 when it is malformed (said on stderr). */
+/* The request on stdin (request.c): 1 and *req, 0 when there is none (a guard started ahead
+ * of need and not needed), -1 when it is malformed (said on stderr). */
 struct check_request;
 int guard_read_request(struct check_request *req);
 

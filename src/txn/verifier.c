@@ -17,6 +17,9 @@
 #ifndef GITCAGE_GUARD_PATH
 #define GITCAGE_GUARD_PATH "/usr/local/lib/gitcage/gitcage-guard"
 #endif
+#ifndef GITCAGE_INDEX_PATH
+#define GITCAGE_INDEX_PATH "/usr/local/lib/gitcage/gitcage-index"
+#endif
 
 /* The guard's /etc: only what its dynamic loader needs. Without the CA bundle libgit2's
  * initialisation skips parsing it (7 ms here), and it has nothing to verify over TLS. */
@@ -61,25 +64,30 @@ static const char *visible_dir(const char *path, char *buf, size_t size)
 
 void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 {
-	char guard[PATH_MAX], guard_dir[PATH_MAX], git_dir[PATH_MAX];
+	char program[PATH_MAX], program_dir[PATH_MAX], git_dir[PATH_MAX];
 	int request[2];
-	verifier_guard_path(guard, sizeof(guard));
+	/* index: git indexes, in a cage where CHECKED is writable, run by gitcage-index (no
+	 * libgit2 to load); check: libgit2 reads, in one where nothing is. */
+	bool index = spec->git != NULL;
+	if (index)
+		path_beside_self("gitcage-index", GITCAGE_INDEX_PATH, program, sizeof(program));
+	else
+		verifier_guard_path(program, sizeof(program));
 	const char *extra[4] = {spec->stage_path};
 	size_t n = 1;
-	if ((extra[n] = visible_dir(guard, guard_dir, sizeof(guard_dir))))
+	if ((extra[n] = visible_dir(program, program_dir, sizeof(program_dir))))
 		n++;
-	/* index: git indexes, in a cage where CHECKED is writable; check: libgit2 reads, in one
-	 * where nothing is. */
-	bool index = spec->git != NULL;
 	if (index && (extra[n] = visible_dir(spec->git, git_dir, sizeof(git_dir))))
 		n++;
-	char *argv[] = {guard,
-			index ? "index" : "check",
-			index ? (char *)spec->git : (char *)spec->repo_path,
-			index ? (char *)spec->repo_path : (char *)spec->stage_path,
-			index ? (char *)spec->stage_path : NULL,
-			index ? (char *)spec->checked_path : NULL,
-			NULL};
+	char *index_argv[] = {program,
+			      (char *)spec->git,
+			      (char *)spec->repo_path,
+			      (char *)spec->stage_path,
+			      (char *)spec->checked_path,
+			      NULL};
+	char *check_argv[] = {program, "check", (char *)spec->repo_path, (char *)spec->stage_path,
+			      NULL};
+	char **argv = index ? index_argv : check_argv;
 	if (pipe2(request, O_CLOEXEC) != 0)
 		die_errno("cannot make a pipe for the verifier");
 	*v = (struct verifier){.request_fd = request[1],
