@@ -192,8 +192,10 @@ static void place_fds(const struct sandbox_spec *spec)
 
 /* Step 9: Landlock's rules, from what the new root shows. The trees attached from the host
  * (the system, the allowed names of /etc, the extra paths, the repository) are read-only but
- * for the repository's writable view; /proc is read-only; /dev's nodes are read and written;
- * /tmp and HOME are the command's own; the new root's directories may be listed (their names
+ * for the repository's writable view and the writable directory of a cage (each tree gets
+ * its own rule: beneath /tmp, the rule of /tmp would hide a missing one, and beneath /srv
+ * nothing would); /proc is read-only; /dev's nodes are read and written; /tmp and HOME are
+ * the command's own; the new root's directories may be listed (their names
  * are what the namespaces show anyway). Nothing else: what /proc/self/fd would reopen of the
  * host (a caller's file on stdin, say) lies beneath none of these. */
 static void enter_landlock(const struct sandbox_spec *spec, const struct mounts_plan *plan)
@@ -204,10 +206,11 @@ static void enter_landlock(const struct sandbox_spec *spec, const struct mounts_
 	for (size_t i = 0; i < plan->count; i++) {
 		const char *target = plan->trees[i].target;
 		bool repo = spec->repo_path && strcmp(target, spec->repo_path) == 0;
+		bool own = spec->writable_dir && strcmp(target, spec->writable_dir) == 0;
 		if (strncmp(target, "/etc/", 5) == 0)
 			continue; /* one rule for /etc, which holds only the allowed names */
 		rules[count].path = target;
-		rules[count++].access = repo && writable ? LANDLOCK_WRITE : LANDLOCK_READ;
+		rules[count++].access = (repo && writable) || own ? LANDLOCK_WRITE : LANDLOCK_READ;
 	}
 	rules[count++] = (struct landlock_rule){"/", LANDLOCK_LIST};
 	rules[count++] = (struct landlock_rule){"/etc", LANDLOCK_READ};

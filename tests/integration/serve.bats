@@ -99,6 +99,30 @@ main_of() {
 	exit_status_is 0
 }
 
+# Every other test keeps its repositories under /tmp, where the sandbox's own /tmp rule of
+# Landlock covered the cages' directories and hid that the index cage's had no rule (the
+# package's /srv/git failed every push with a pack). Here the root is in HOME, outside /tmp.
+@test "a push to a repositories root outside /tmp is indexed, checked and published" {
+	local root
+	root=$(mktemp -d "$HOME/gitcage-repos.XXXXXX")
+	[[ $root != /tmp/* ]] || flunk "HOME is under /tmp: $root"
+	git init -q --bare "$root/demo.git"
+	add_commits "$root/demo.git" 2
+	sed "s|^repositories = .*|repositories = $root|" "$SOURCE" >"$BATS_TEST_TMPDIR/home.conf"
+	sshd_authorize_gitcage "$(trust "$BATS_TEST_TMPDIR/home.conf")" alice
+	as alice git clone -q "$URL/demo.git" "$BATS_TEST_TMPDIR/clone"
+	echo change >>"$BATS_TEST_TMPDIR/clone/file.txt"
+	git -C "$BATS_TEST_TMPDIR/clone" commit -q -am "pushed outside /tmp"
+	run as alice git -C "$BATS_TEST_TMPDIR/clone" push origin HEAD
+	local run_status=$status run_output=$output pushed fsck=0
+	pushed=$(git -C "$root/demo.git" log -1 --format=%s HEAD)
+	git -C "$root/demo.git" fsck --strict >/dev/null 2>&1 || fsck=$?
+	rm -rf "$root"
+	[ "$run_status" -eq 0 ] || flunk "push failed: $run_output"
+	[ "$pushed" = "pushed outside /tmp" ] || flunk "not published: $pushed"
+	[ "$fsck" -eq 0 ] || flunk "git fsck --strict failed after the push"
+}
+
 @test "ls-remote lists the refs" {
 	run as bob git ls-remote "$URL/demo.git"
 	exit_status_is 0
