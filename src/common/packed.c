@@ -318,6 +318,13 @@ int packed_find_in_file(int fd, uint64_t offset, uint64_t len, const char *name,
 	while (header_len < len && header_len < sizeof(header) - 1 &&
 	       (header[header_len] = (char)byte_at(p, header_len)) != '\n')
 		header_len++;
+	/* A header longer than the buffer cannot be skipped here: the search would start inside
+	 * it and could take its tail for a ref. Read such a file whole. */
+	if (header_len == sizeof(header) - 1 && header_len < len &&
+	    strncmp(header, HEADER_PREFIX, strlen(HEADER_PREFIX)) == 0) {
+		free(p);
+		return -1;
+	}
 	header[header_len] = '\n';
 	bool sorted;
 	uint64_t lo = (uint64_t)(skip_header(header, header + header_len + 1, &sorted) - header);

@@ -43,7 +43,9 @@ bool packed_find(const char *buf, size_t len, const char *name, struct packed_re
 
 /* The same lookup in the packed-refs bytes at [offset, offset + len) of fd, read with pread a
  * few blocks at a time: in a 100,000-ref file a binary search touches some twenty places,
- * and mapping them would cost a page fault each. Returns 1 (found), 0, or -1 (errno). */
+ * and mapping them would cost a page fault each. Returns 1 (found), 0, or -1: unreadable, or
+ * a file this search does not take (unsorted, or a header longer than 255 bytes), which the
+ * caller then reads whole for packed_find. */
 int packed_find_in_file(int fd, uint64_t offset, uint64_t len, const char *name,
 			struct packed_ref *out);
 
