@@ -275,6 +275,12 @@ size_t config_parse_string(const char *text, const char *name, struct config *cf
 	return parse_text(text, strlen(text), name, cfg, errors);
 }
 
+size_t config_parse_buffer(const char *text, size_t len, const char *name, struct config *cfg,
+			   struct config_errors *errors)
+{
+	return parse_text(text, len, name, cfg, errors);
+}
+
 /* The config decides who may write which repository, which program runs as git and which
  * hooks run: trust it only if nobody but root (or also_trusted) can have written it. */
 static bool file_trusted(const char *path, uid_t also_trusted, int *fd,
