@@ -168,9 +168,10 @@ void mounts_plan(const struct sandbox_spec *spec, struct mounts_plan *plan)
 		add_tree(plan, copy_tree(AT_FDCWD, spec->extra_readonly[i], READONLY_ATTRS),
 			 spec->extra_readonly[i], 0);
 	if (spec->writable_dir)
-		add_tree(plan,
-			 copy_tree(AT_FDCWD, spec->writable_dir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
-			 spec->writable_dir, 0);
+		add_tree(
+		    plan,
+		    copy_tree(AT_FDCWD, spec->writable_dir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+		    spec->writable_dir, 0);
 	if (spec->repo_path)
 		plan_repository(spec, plan);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/config.c. Run from the repository root: one test reads
- * config/gitcage.conf by its relative path. */
+/* Unit tests for src/common/config.c, config_repo.c and config_ini.c. Run from the repository root:
+ * one test reads config/gitcage.conf by its relative path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
