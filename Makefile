@@ -322,8 +322,31 @@ deb: dist
 	cd $(DEB_DIR)/$(DIST) && dpkg-buildpackage -us -uc
 	lintian --fail-on error,warning --info $(DEB_DIR)/gitcage_$(VERSION)-*.changes
 
+# make lint: what CI checks before the tests. shellcheck on every shell script, and on the
+# bats files as bash (shellcheck knows @test; SC2030 and SC2031 are left out there: each test
+# runs in a subshell of its own, so a variable set in one is meant to stay there); the C
+# sources as clang-format writes them (make format); an SPDX line in every source file; the
+# folders' boundaries (tools/lint-boundaries: git2.h only in src/guard, namespaces, mounts,
+# capabilities and rlimits only in src/sandbox); no function over 60 lines.
+SHELL_SCRIPTS := $(wildcard tools/* bench/run bench/push hooks/* tests/lib/*.bash \
+		 packaging/debian/tests/clone-push packaging/debian/*.postinst \
+		 packaging/debian/*.postrm) tests/run-all tests/fuzz/run .ci/run
+BATS_FILES    := $(wildcard tests/*.bats tests/*/*.bats)
+C_SOURCES     := $(wildcard src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c \
+		 tests/fuzz/*.c bench/*.c)
+lint:
+	@echo "  LINT    shellcheck"
+	$(Q)shellcheck $(SHELL_SCRIPTS)
+	$(Q)shellcheck -s bash -e SC2030,SC2031 $(BATS_FILES)
+	@echo "  LINT    clang-format"
+	$(Q)clang-format --dry-run --Werror $(C_SOURCES)
+	@echo "  LINT    tools/lint-spdx, tools/lint-boundaries, tools/lint-functions"
+	$(Q)tools/lint-spdx
+	$(Q)tools/lint-boundaries
+	$(Q)tools/lint-functions $(filter %.c,$(C_SOURCES))
+
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c bench/*.c
+	clang-format -i $(C_SOURCES)
 
 clean:
 	rm -rf build
