@@ -204,7 +204,7 @@ static void add_word(struct repo_rule *rule, const char *word)
 		parsed = (struct repo_word){.kind = glob ? REPO_WORD_GLOB : REPO_WORD_NAME,
 					    .text = stripped_copy(word)};
 	}
-	rule->words = config_append_zeroed(rule->words, rule->word_count, sizeof(*rule->words));
+	rule->words = array_append(rule->words, rule->word_count, sizeof(*rule->words));
 	rule->words[rule->word_count++] = parsed;
 }
 
@@ -275,7 +275,7 @@ static const char *add_ref(struct access_rule *rule, const char *ref)
 		regfree(&regex);
 	else
 		out.regex = regex, out.compiled = true;
-	rule->refs = config_append_zeroed(rule->refs, rule->ref_count, sizeof(*rule->refs));
+	rule->refs = array_append(rule->refs, rule->ref_count, sizeof(*rule->refs));
 	rule->refs[rule->ref_count++] = out;
 	return NULL;
 }
@@ -338,8 +338,7 @@ static void add_rule(struct config_parser *p, struct repo_rule *section, const c
 	}
 	if (asprintf(&rule.text, "%s = %s", key, value) < 0)
 		die("out of memory");
-	section->rules =
-	    config_append_zeroed(section->rules, section->rule_count, sizeof(*section->rules));
+	section->rules = array_append(section->rules, section->rule_count, sizeof(*section->rules));
 	section->rules[section->rule_count++] = rule;
 }
 

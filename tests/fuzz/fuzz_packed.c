@@ -4,7 +4,10 @@
  * 40 lowercase hex digits, names inside the buffer without a newline, sorted, every duplicate
  * counted as malformed); what it kept must survive packed_format and a second parse unchanged;
  * and in a file git would write (nothing malformed), the lookups without a parse (packed_find
- * on the bytes, packed_find_in_file through pread) must find exactly what the parse found. */
+ * on the bytes, packed_find_in_file through pread) must find exactly what the parse found.
+ * The same bytes as a loose ref file (packed_parse_loose) are an id only when they start with
+ * 40 lowercase hex digits and end there or at a newline, and a symbolic ref's target lies
+ * inside them, without a newline or a NUL. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +175,29 @@ static void check_any(const char *copy, size_t len, const char *name)
 		      "packed_find_in_file read a bad id");
 }
 
+static void check_loose(const char *bytes, size_t len)
+{
+	char oid[OID_HEX_LEN + 1];
+	const char *target;
+	size_t target_len;
+	enum packed_loose kind = packed_parse_loose(bytes, len, oid, &target, &target_len);
+	int looks_oid = len >= OID_HEX_LEN && packed_is_oid(bytes, OID_HEX_LEN) &&
+			(len == OID_HEX_LEN || bytes[OID_HEX_LEN] == '\n');
+	int looks_symbolic = len >= 4 && memcmp(bytes, "ref:", 4) == 0;
+	check(kind == (looks_symbolic ? PACKED_LOOSE_SYMBOLIC
+		       : looks_oid    ? PACKED_LOOSE_OID
+				      : PACKED_LOOSE_INVALID),
+	      "a loose ref read as another kind");
+	if (kind == PACKED_LOOSE_OID)
+		check(memcmp(oid, bytes, OID_HEX_LEN) == 0 && oid[OID_HEX_LEN] == '\0',
+		      "a loose ref's id is not its bytes");
+	if (kind == PACKED_LOOSE_SYMBOLIC)
+		check(target >= bytes + 4 && target + target_len <= bytes + len &&
+			  !memchr(target, '\n', target_len) && !memchr(target, '\0', target_len) &&
+			  (target_len == 0 || (target[0] != ' ' && target[0] != '\t')),
+		      "a symbolic ref's target");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* packed_parse writes into its buffer; the lookups read the bytes as they were. */
@@ -179,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	memcpy(copy, data, size);
 	buf[size] = copy[size] = '\0';
+	check_loose(copy, size);
 	struct packed_refs refs;
 	check(packed_parse(buf, size, &refs) == 0, "packed_parse failed");
 	size_t duplicates = check_parsed(&refs, buf, size, count_lines(copy, size));

@@ -290,6 +290,44 @@ static void test_format_round_trip(void **state)
 	free(again_buf);
 }
 
+static void expect_loose(const char *text, size_t len, enum packed_loose kind, const char *want)
+{
+	char oid[OID_HEX_LEN + 1];
+	const char *target;
+	size_t target_len;
+	assert_int_equal(packed_parse_loose(text, len, oid, &target, &target_len), kind);
+	if (kind == PACKED_LOOSE_OID)
+		assert_string_equal(oid, want);
+	if (kind == PACKED_LOOSE_SYMBOLIC) {
+		assert_int_equal(target_len, strlen(want));
+		assert_memory_equal(target, want, target_len);
+	}
+}
+
+#define LOOSE(text, kind, want) expect_loose(text, sizeof(text) - 1, kind, want)
+
+/* A loose ref file, as git reads one: the refs reader (txn/refs.c) and the offline verifier
+ * (guard/verify_offline.c) both ask this. */
+static void test_loose(void **state)
+{
+	(void)state;
+	LOOSE(A "\n", PACKED_LOOSE_OID, A);
+	LOOSE(A, PACKED_LOOSE_OID, A);
+	LOOSE(A "\ntrailing lines are git's business", PACKED_LOOSE_OID, A);
+	LOOSE("ref: refs/heads/main\n", PACKED_LOOSE_SYMBOLIC, "refs/heads/main");
+	LOOSE("ref:\t refs/heads/main", PACKED_LOOSE_SYMBOLIC, "refs/heads/main");
+	LOOSE("ref:refs/x\0hidden\n", PACKED_LOOSE_SYMBOLIC, "refs/x");
+	LOOSE("ref:", PACKED_LOOSE_SYMBOLIC, "");
+	LOOSE(A " \n", PACKED_LOOSE_INVALID, NULL);  /* a blank after the id */
+	LOOSE(A "1\n", PACKED_LOOSE_INVALID, NULL);  /* 41 digits */
+	LOOSE(A "\r\n", PACKED_LOOSE_INVALID, NULL); /* CRLF */
+	LOOSE("111\n", PACKED_LOOSE_INVALID, NULL);
+	LOOSE("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", PACKED_LOOSE_INVALID, NULL);
+	LOOSE("re", PACKED_LOOSE_INVALID, NULL);
+	LOOSE("", PACKED_LOOSE_INVALID, NULL);
+	LOOSE(" ref: refs/heads/main\n", PACKED_LOOSE_INVALID, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +343,7 @@ int main(void)
 	    cmocka_unit_test(test_find_in_large_file),
 	    cmocka_unit_test(test_find_in_file_long_header),
 	    cmocka_unit_test(test_format_round_trip),
+	    cmocka_unit_test(test_loose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
