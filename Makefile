@@ -79,7 +79,7 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROBE       := $(BUILD)/tests/probe
 
 .PHONY: all tests install uninstall check check-unit check-sandbox demo bench clean format deps asan \
-	dist deb check-package
+	dist deb check-package fuzz fuzz-smoke fuzz-run lint
 # The hooks, as installed: the relay, and beside it, for repo-hooks = yes, chain/ with the
 # relay again and the scripts that run the repository's own hooks.
 HOOK_SCRIPTS := $(wildcard hooks/*)
@@ -181,10 +181,67 @@ asan:
 deps:
 	tools/install-deps
 
-# Every test: unit (plain and sanitized), then the sandbox, security and ssh tests, which run
-# as an unprivileged user (as root, tools/as-test-user stages a copy for the test user).
+# libFuzzer targets, one per parser of hostile input (tests/fuzz/fuzz_NAME.c, seeds in
+# tests/fuzz/corpus/NAME/, crashes found kept in tests/fuzz/crashes/NAME/). The same sources
+# as the binaries, compiled again by clang with ASan and UBSan into $(BUILD)/fuzz; each target
+# links the archive of the binary its parser belongs to. tests/fuzz/run replays the seeds and
+# crashes (make fuzz-smoke) or fuzzes each target for SECONDS (make fuzz-run).
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+# Targets whose parser is the guard's (src/guard): they link its archive and libgit2.
+FUZZ_GUARD   := $(BUILD)/fuzz/fuzz_gitconfig
+fuzz_obj = $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(1))
+FUZZ_GITCAGE_OBJS := $(call fuzz_obj,$(COMMON_SRCS) $(SANDBOX_SRCS) $(TXN_SRCS) \
+		     $(filter-out src/gitcage/main.c,$(GITCAGE_SRCS)))
+FUZZ_GUARD_OBJS   := $(call fuzz_obj,$(COMMON_SRCS) $(filter-out src/guard/guard.c,$(GUARD_SRCS)))
+SECONDS      ?= 60
+
+$(BUILD)/fuzz/obj/guard/%.o: src/guard/%.c $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARNINGS) \
+		$(DEPFLAGS) $(GIT2_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: src/%.c $(BUILD)/paths.stamp | $(BUILD)/seccomp-filter.h
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARNINGS) \
+		$(DEPFLAGS) $(RUN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/libgitcage.a: $(FUZZ_GITCAGE_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/libguard.a: $(FUZZ_GUARD_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_GUARD): $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libguard.a
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARNINGS) $(DEPFLAGS) \
+		$(GIT2_CFLAGS) -o $@ $< $(BUILD)/fuzz/libguard.a $(RUN_LIBS) $(GIT2_LIBS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgitcage.a
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARNINGS) $(DEPFLAGS) \
+		$(RUN_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgitcage.a $(RUN_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# Every seed and every crash kept in the tree, run once by each target.
+fuzz-smoke: fuzz
+	tests/fuzz/run --smoke
+
+# make fuzz-run SECONDS=N: each target for N seconds on a copy of its seeds, two at a time.
+fuzz-run: fuzz
+	tests/fuzz/run --seconds $(SECONDS)
+
+# Every test: unit (plain and sanitized), the fuzz targets on their seeds and kept crashes,
+# then the sandbox, security and ssh tests, which run as an unprivileged user (as root,
+# tools/as-test-user stages a copy for the test user).
 check: deps
-	$(MAKE) tests asan
+	$(MAKE) tests asan fuzz
 	tests/run-all
 
 check-unit: tests asan
@@ -274,8 +331,31 @@ deb: dist
 	cd $(DEB_DIR)/$(DIST) && dpkg-buildpackage -us -uc
 	lintian --fail-on error,warning --info $(DEB_DIR)/gitcage_$(VERSION)-*.changes
 
+# make lint: what CI checks before the tests. shellcheck on every shell script, and on the
+# bats files as bash (shellcheck knows @test; SC2030 and SC2031 are left out there: each test
+# runs in a subshell of its own, so a variable set in one is meant to stay there); the C
+# sources as clang-format writes them (make format); an SPDX line in every source file; the
+# folders' boundaries (tools/lint-boundaries: git2.h only in src/guard, namespaces, mounts,
+# capabilities and rlimits only in src/sandbox); no function over 60 lines.
+SHELL_SCRIPTS := $(wildcard tools/* bench/run bench/push hooks/* tests/lib/*.bash \
+		 packaging/debian/tests/clone-push packaging/debian/*.postinst \
+		 packaging/debian/*.postrm) tests/run-all tests/fuzz/run .ci/run
+BATS_FILES    := $(wildcard tests/*.bats tests/*/*.bats)
+C_SOURCES     := $(wildcard src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c \
+		 tests/fuzz/*.c bench/*.c)
+lint:
+	@echo "  LINT    shellcheck"
+	$(Q)shellcheck $(SHELL_SCRIPTS)
+	$(Q)shellcheck -s bash -e SC2030,SC2031 $(BATS_FILES)
+	@echo "  LINT    clang-format"
+	$(Q)clang-format --dry-run --Werror $(C_SOURCES)
+	@echo "  LINT    tools/lint-spdx, tools/lint-boundaries, tools/lint-functions"
+	$(Q)tools/lint-spdx
+	$(Q)tools/lint-boundaries
+	$(Q)tools/lint-functions $(filter %.c,$(C_SOURCES))
+
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*/*.c tests/security/*.c tests/fuzz/*.c bench/*.c
+	clang-format -i $(C_SOURCES)
 
 clean:
 	rm -rf build

@@ -179,15 +179,6 @@ _Static_assert(ARRAY_SIZE(limits_keys) <= SECTION_MAX_KEYS, "raise SECTION_MAX_K
 
 /* ---- small helpers ---- */
 
-void *config_append_zeroed(void *array, size_t count, size_t size)
-{
-	char *grown = reallocarray(array, count + 1, size);
-	if (!grown)
-		die("out of memory");
-	memset(grown + count * size, 0, size);
-	return grown;
-}
-
 void config_errors_add(struct config_errors *errors, const char *fmt, ...)
 {
 	char *line;
@@ -197,7 +188,7 @@ void config_errors_add(struct config_errors *errors, const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		die("out of memory");
-	errors->lines = config_append_zeroed(errors->lines, errors->count, sizeof(*errors->lines));
+	errors->lines = array_append(errors->lines, errors->count, sizeof(*errors->lines));
 	errors->lines[errors->count++] = line;
 }
 
@@ -293,7 +284,7 @@ void config_words_split(const char *value, struct words *out)
 	char *save = NULL;
 	*out = (struct words){0};
 	for (char *word = strtok_r(copy, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
-		out->items = config_append_zeroed(out->items, out->count, sizeof(*out->items));
+		out->items = array_append(out->items, out->count, sizeof(*out->items));
 		out->items[out->count++] = xstrdup(word);
 	}
 	free(copy);
@@ -401,7 +392,7 @@ static void set_text(struct config_parser *p, const struct key_spec *key, char *
 void config_schema_group_ref(struct config_parser *p, const char *name)
 {
 	p->schema->refs =
-	    config_append_zeroed(p->schema->refs, p->schema->ref_count, sizeof(*p->schema->refs));
+	    array_append(p->schema->refs, p->schema->ref_count, sizeof(*p->schema->refs));
 	p->schema->refs[p->schema->ref_count++] = (struct group_ref){xstrdup(name), p->line};
 }
 
@@ -496,7 +487,7 @@ static void set_words(struct config_parser *p, const struct key_spec *key, struc
 		return;
 	}
 	for (size_t i = 0; i < words.count; i++) {
-		field->items = config_append_zeroed(field->items, field->count, sizeof(char *));
+		field->items = array_append(field->items, field->count, sizeof(char *));
 		field->items[field->count++] = words.items[i];
 	}
 	free(words.items);
@@ -641,7 +632,7 @@ static void open_group(struct config_parser *p, const char *name)
 			return;
 		}
 	}
-	cfg->groups = config_append_zeroed(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
+	cfg->groups = array_append(cfg->groups, cfg->group_count, sizeof(*cfg->groups));
 	cfg->groups[cfg->group_count] =
 	    (struct config_group){.name = xstrdup(name), .line = p->line};
 	p->schema->index = cfg->group_count++;
@@ -651,7 +642,7 @@ static void open_group(struct config_parser *p, const char *name)
 static void open_repo(struct config_parser *p, const char *words)
 {
 	struct config *cfg = p->cfg;
-	cfg->repos = config_append_zeroed(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
+	cfg->repos = array_append(cfg->repos, cfg->repo_count, sizeof(*cfg->repos));
 	struct repo_rule *rule = &cfg->repos[cfg->repo_count];
 	*rule = (struct repo_rule){
 	    .path = xstrdup(words),

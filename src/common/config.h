@@ -156,12 +156,16 @@ void config_init(struct config *cfg);
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errors);
 
-/* Parse an already opened file. Unknown sections and keys and bad values are errors; parsing
- * goes on so that every error is reported at once. Returns the number of errors. */
+/* Parse an already opened regular file (as read_whole_file reads it). Unknown sections and keys and
+ * bad values are errors; parsing goes on so that every error is reported at once. Returns the
+ * number of errors. */
 size_t config_parse_fd(int fd, const char *name, struct config *cfg, struct config_errors *errors);
 
-/* Parse a string (for tests and fuzzing). */
+/* Parse a string (for tests), or len bytes that may hold anything, NUL bytes too (for the
+ * fuzz target: as config_parse_fd reads them). */
 size_t config_parse_string(const char *text, const char *name, struct config *cfg,
+			   struct config_errors *errors);
+size_t config_parse_buffer(const char *text, size_t len, const char *name, struct config *cfg,
 			   struct config_errors *errors);
 
 /* Open path once, walking from / without following symbolic links; refuse it unless it and

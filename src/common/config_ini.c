@@ -209,54 +209,12 @@ static size_t parse_text(const char *data, size_t len, const char *name, struct 
 	return r.parser.error_count;
 }
 
-/* Double *buf, up to CONFIG_MAX_BYTES. Returns 0, or -1 with errno EFBIG. */
-static int grow_buffer(char **buf, size_t *cap)
-{
-	if (*cap >= CONFIG_MAX_BYTES) {
-		errno = EFBIG;
-		return -1;
-	}
-	char *grown = realloc(*buf, *cap * 2);
-	if (!grown)
-		die("out of memory");
-	*buf = grown;
-	*cap *= 2;
-	return 0;
-}
-
-/* The whole file, NUL-terminated. Returns 0, or -1 with errno. */
-static int read_all(int fd, char **out, size_t *out_len)
-{
-	size_t len = 0, cap = 8192;
-	char *buf = xcalloc(cap, 1);
-	for (;;) {
-		if (len + 1 == cap && grow_buffer(&buf, &cap) < 0)
-			goto fail;
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n == 0)
-			break;
-		if (n > 0)
-			len += (size_t)n;
-		else if (errno != EINTR)
-			goto fail;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	return 0;
-fail:;
-	int saved = errno;
-	free(buf);
-	errno = saved;
-	return -1;
-}
-
 size_t config_parse_fd(int fd, const char *name, struct config *cfg, struct config_errors *errors)
 {
 	char *text;
 	size_t len;
 	cfg->file = name;
-	if (read_all(fd, &text, &len) < 0) {
+	if (read_whole_file(fd, CONFIG_MAX_BYTES, &text, &len) < 0) {
 		if (errno == EFBIG)
 			config_errors_add(errors, "%s: larger than %u MiB; refusing it", name,
 					  CONFIG_MAX_BYTES >> 20);
@@ -273,6 +231,12 @@ size_t config_parse_string(const char *text, const char *name, struct config *cf
 			   struct config_errors *errors)
 {
 	return parse_text(text, strlen(text), name, cfg, errors);
+}
+
+size_t config_parse_buffer(const char *text, size_t len, const char *name, struct config *cfg,
+			   struct config_errors *errors)
+{
+	return parse_text(text, len, name, cfg, errors);
 }
 
 /* The config decides who may write which repository, which program runs as git and which

@@ -42,7 +42,6 @@ void config_schema_group_ref(struct config_parser *p, const char *name);
 bool config_schema_principal(struct config_parser *p, const char *word, bool creator_ok);
 
 /* Helpers of the schema that config_repo.c shares. */
-void *config_append_zeroed(void *array, size_t count, size_t size); /* grow by one, zeroed */
 bool config_has_control(const char *s);
 const char *config_repo_path_problem(const char *path); /* why a path is unusable, or NULL */
 

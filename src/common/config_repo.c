@@ -71,6 +71,92 @@ static char *stripped_copy(const char *word)
 	return xstrdup(name);
 }
 
+/* glibc's regcomp spells repetitions out ("a+" is "aa*", "a{3}" is "aaa"), and nested ones
+ * multiply: "a+++++++++++++++++++++++" or "(a{999}){999}" takes gigabytes and seconds. The
+ * config is root's, but a typo must not make every call exhaust memory: the pieces a pattern
+ * spells out are counted, and a pattern of more than REGEX_MAX_PIECES is refused. */
+#define REGEX_MAX_PIECES 65536
+#define REGEX_MAX_DEPTH	 64
+#define REGEX_TOO_COSTLY "it repeats too much (regcomp would spell out more than 65536 pieces)"
+
+static size_t skip_digits(const char *s, unsigned long long *value)
+{
+	size_t i = 0;
+	for (*value = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		if (*value < 1000000)
+			*value = *value * 10 + (unsigned)(s[i] - '0');
+	return i;
+}
+
+/* The length of the interval "{n}", "{n,}", "{,m}" or "{n,m}" at s, with the copies regcomp
+ * makes of the piece before it in *copies; 0 when s is no interval. */
+static size_t interval(const char *s, unsigned long long *copies)
+{
+	unsigned long long n, m;
+	size_t i = 1 + skip_digits(s + 1, &n), digits = i - 1;
+	m = n;
+	if (s[i] == ',') {
+		size_t more = skip_digits(s + i + 1, &m);
+		m = more ? m : n + 1; /* {n,}: n copies, then a star */
+		digits += more;
+		i += 1 + more;
+	}
+	if (s[i] != '}' || digits == 0)
+		return 0;
+	*copies = m > 1 ? m : 1;
+	return i + 1;
+}
+
+/* Past the bracket expression at s: "[]a]", "[^]a]" and "[[:alpha:]]" as POSIX reads them. */
+static const char *skip_bracket(const char *s)
+{
+	s += 1 + (s[1] == '^');
+	s += *s == ']';
+	while (*s && *s != ']') {
+		if (s[0] == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			const char close[] = {s[1], ']', '\0'};
+			const char *end = strstr(s + 2, close);
+			s = end ? end + 2 : s + strlen(s);
+		} else {
+			s++;
+		}
+	}
+	return *s ? s + 1 : s;
+}
+
+static bool regex_too_costly(const char *re)
+{
+	/* Per nesting level: the pieces so far, and those of the last atom or group. */
+	unsigned long long total[REGEX_MAX_DEPTH] = {0}, last[REGEX_MAX_DEPTH] = {0}, copies;
+	int depth = 0;
+	for (const char *p = re; *p;) {
+		size_t len = *p == '{' ? interval(p, &copies) : 0;
+		if (*p == '*' || *p == '+' || *p == '?' || len) {
+			copies = *p == '+' ? 2 : len ? copies : 1;
+			p += len ? len : 1;
+			total[depth] += last[depth] * (copies - 1);
+			last[depth] *= copies;
+		} else if (*p == '(') {
+			if (++depth == REGEX_MAX_DEPTH)
+				return true;
+			total[depth] = last[depth] = 0;
+			p++;
+		} else if (*p == ')' && depth > 0) {
+			unsigned long long group = total[depth--] + 1;
+			total[depth] += group;
+			last[depth] = group;
+			p++;
+		} else {
+			last[depth] = *p != '|';
+			total[depth] += last[depth];
+			p = *p == '[' ? skip_bracket(p) : p + (p[0] == '\\' && p[1] ? 2 : 1);
+		}
+		if (total[depth] > REGEX_MAX_PIECES)
+			return true;
+	}
+	return false;
+}
+
 /* "^" + re + "$", as gitolite matches a repository pattern (/^$pattern$/). */
 static int compile_anchored(regex_t *regex, const char *re, const char *end)
 {
@@ -92,6 +178,8 @@ const char *config_repo_word_problem(const char *word)
 		return "the pattern after '~' is empty";
 	if (config_has_control(word))
 		return "it must not contain control characters";
+	if (regex_too_costly(word + 1))
+		return REGEX_TOO_COSTLY;
 	regex_t regex;
 	if (compile_anchored(&regex, word + 1, "$") != 0)
 		return "it is not a valid extended regular expression";
@@ -116,7 +204,7 @@ static void add_word(struct repo_rule *rule, const char *word)
 		parsed = (struct repo_word){.kind = glob ? REPO_WORD_GLOB : REPO_WORD_NAME,
 					    .text = stripped_copy(word)};
 	}
-	rule->words = config_append_zeroed(rule->words, rule->word_count, sizeof(*rule->words));
+	rule->words = array_append(rule->words, rule->word_count, sizeof(*rule->words));
 	rule->words[rule->word_count++] = parsed;
 }
 
@@ -173,8 +261,12 @@ static const char *add_ref(struct access_rule *rule, const char *ref)
 	if (user)
 		memcpy(user, "/u/u/u", 6); /* same length: any name is a valid regex piece */
 	regex_t regex;
-	int rc = compile_anchored(&regex, probe, "");
+	int rc = regex_too_costly(probe) ? -1 : compile_anchored(&regex, probe, "");
 	free(probe);
+	if (rc == -1) {
+		free(out.text);
+		return REGEX_TOO_COSTLY;
+	}
 	if (rc != 0) {
 		free(out.text);
 		return "it is not a valid extended regular expression";
@@ -183,7 +275,7 @@ static const char *add_ref(struct access_rule *rule, const char *ref)
 		regfree(&regex);
 	else
 		out.regex = regex, out.compiled = true;
-	rule->refs = config_append_zeroed(rule->refs, rule->ref_count, sizeof(*rule->refs));
+	rule->refs = array_append(rule->refs, rule->ref_count, sizeof(*rule->refs));
 	rule->refs[rule->ref_count++] = out;
 	return NULL;
 }
@@ -246,8 +338,7 @@ static void add_rule(struct config_parser *p, struct repo_rule *section, const c
 	}
 	if (asprintf(&rule.text, "%s = %s", key, value) < 0)
 		die("out of memory");
-	section->rules =
-	    config_append_zeroed(section->rules, section->rule_count, sizeof(*section->rules));
+	section->rules = array_append(section->rules, section->rule_count, sizeof(*section->rules));
 	section->rules[section->rule_count++] = rule;
 }
 

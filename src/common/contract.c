@@ -51,6 +51,16 @@ struct reader {
 	char *copy, *p, *end;
 };
 
+/* A reader of a private copy of buf, the NUL after it included: lines are cut in place. */
+static struct reader reader_of(const char *buf, size_t len)
+{
+	struct reader r = {.copy = xcalloc(len + 1, 1)};
+	memcpy(r.copy, buf, len);
+	r.p = r.copy;
+	r.end = r.copy + len;
+	return r;
+}
+
 static char *next_line(struct reader *r)
 {
 	if (r->p >= r->end)
@@ -63,19 +73,11 @@ static char *next_line(struct reader *r)
 	return line;
 }
 
-static bool is_hex(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
-			return false;
-	return true;
-}
-
 /* Only the two shapes of an object file: the guard never opens anything else. */
 static bool is_pack(const char *path)
 {
 	return strlen(path) == 63 && strncmp(path, "objects/pack/pack-", 18) == 0 &&
-	       is_hex(path + 18, 40) && strcmp(path + 58, ".pack") == 0;
+	       hex_lower(path + 18, 40) && strcmp(path + 58, ".pack") == 0;
 }
 
 /* An fsck message id, as git names them: "badTimezone". */
@@ -88,8 +90,8 @@ static bool is_msg_id(const char *id)
 
 static bool is_loose(const char *path)
 {
-	return strlen(path) == 49 && strncmp(path, "objects/", 8) == 0 && is_hex(path + 8, 2) &&
-	       path[10] == '/' && is_hex(path + 11, 38);
+	return strlen(path) == 49 && strncmp(path, "objects/", 8) == 0 && hex_lower(path + 8, 2) &&
+	       path[10] == '/' && hex_lower(path + 11, 38);
 }
 
 static int parse_command_line(struct check_request *out, char *rest, struct error *err)
@@ -134,10 +136,7 @@ static int parse_request_line(struct check_request *out, char *line, struct erro
 
 int check_parse_request(const char *buf, size_t len, struct check_request *out, struct error *err)
 {
-	struct reader r = {.copy = xcalloc(len + 1, 1)};
-	memcpy(r.copy, buf, len);
-	r.p = r.copy;
-	r.end = r.copy + len;
+	struct reader r = reader_of(buf, len);
 	*out = (struct check_request){0};
 	char *line = next_line(&r);
 	int rc = line && strcmp(line, "gitcage-check 1") == 0
@@ -217,10 +216,7 @@ static int parse_facts_line(struct check_command *cmd, const char *line, struct 
 
 int check_parse_facts(const char *buf, size_t len, struct check_request *req, struct error *err)
 {
-	struct reader r = {.copy = xcalloc(len + 1, 1)};
-	memcpy(r.copy, buf, len);
-	r.p = r.copy;
-	r.end = r.copy + len;
+	struct reader r = reader_of(buf, len);
 	char *line = next_line(&r);
 	int rc = line && strcmp(line, "gitcage-check 1") == 0
 		     ? 0

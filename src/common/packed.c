@@ -13,12 +13,31 @@
 
 bool packed_is_oid(const char *text, size_t len)
 {
-	if (len != OID_HEX_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
-			return false;
-	return true;
+	return len == OID_HEX_LEN && hex_lower(text, len);
+}
+
+enum packed_loose packed_parse_loose(const char *data, size_t len, char oid[OID_HEX_LEN + 1],
+				     const char **target, size_t *target_len)
+{
+	oid[0] = '\0';
+	*target = NULL;
+	*target_len = 0;
+	if (len >= 4 && memcmp(data, "ref:", 4) == 0) {
+		size_t at = 4;
+		while (at < len && (data[at] == ' ' || data[at] == '\t'))
+			at++;
+		*target = data + at;
+		while (at < len && data[at] != '\n' && data[at] != '\0')
+			at++;
+		*target_len = (size_t)(data + at - *target);
+		return PACKED_LOOSE_SYMBOLIC;
+	}
+	if (len < OID_HEX_LEN || !packed_is_oid(data, OID_HEX_LEN) ||
+	    (len > OID_HEX_LEN && data[OID_HEX_LEN] != '\n'))
+		return PACKED_LOOSE_INVALID;
+	memcpy(oid, data, OID_HEX_LEN);
+	oid[OID_HEX_LEN] = '\0';
+	return PACKED_LOOSE_OID;
 }
 
 /* One line of the file: [start, end) without its newline. */
@@ -33,44 +52,36 @@ static void note_malformed(struct packed_refs *out, size_t line_number)
 		out->first_malformed_line = line_number;
 }
 
-static int add_ref(struct packed_refs *out, size_t *capacity, char *name, const char *oid)
+static void add_ref(struct packed_refs *out, size_t *capacity, char *name, const char *oid)
 {
-	if (out->count == *capacity) {
-		size_t grown = *capacity ? *capacity * 2 : 64;
-		struct packed_ref *refs = realloc(out->refs, grown * sizeof(*refs));
-		if (!refs)
-			return -1;
-		out->refs = refs;
-		*capacity = grown;
-	}
+	grow_array(&out->refs, capacity, out->count + 1, sizeof(*out->refs));
 	struct packed_ref *ref = &out->refs[out->count++];
 	ref->name = name;
 	memcpy(ref->oid, oid, OID_HEX_LEN);
 	ref->oid[OID_HEX_LEN] = '\0';
 	ref->peeled[0] = '\0';
-	return 0;
 }
 
 /* "^<oid>" peels the ref just before it; "<oid> <name>" is a ref; nothing else is valid. */
-static int parse_line(struct packed_refs *out, size_t *capacity, struct line line, size_t number,
-		      int *may_peel)
+static void parse_line(struct packed_refs *out, size_t *capacity, struct line line, size_t number,
+		       int *may_peel)
 {
 	if (line.len == OID_HEX_LEN + 1 && line.start[0] == '^' &&
 	    packed_is_oid(line.start + 1, OID_HEX_LEN) && *may_peel) {
 		memcpy(out->refs[out->count - 1].peeled, line.start + 1, OID_HEX_LEN);
 		out->refs[out->count - 1].peeled[OID_HEX_LEN] = '\0';
 		*may_peel = 0;
-		return 0;
+		return;
 	}
 	*may_peel = 0;
 	if (line.len < OID_HEX_LEN + 2 || line.start[OID_HEX_LEN] != ' ' ||
 	    !packed_is_oid(line.start, OID_HEX_LEN) || memchr(line.start, '\0', line.len)) {
 		note_malformed(out, number);
-		return 0;
+		return;
 	}
 	line.start[line.len] = '\0';
 	*may_peel = 1;
-	return add_ref(out, capacity, line.start + OID_HEX_LEN + 1, line.start);
+	add_ref(out, capacity, line.start + OID_HEX_LEN + 1, line.start);
 }
 
 static int compare_refs(const void *a, const void *b)
@@ -109,9 +120,8 @@ int packed_parse(char *buf, size_t len, struct packed_refs *out)
 		if (number == 1 && strncmp(line.start, HEADER_PREFIX, strlen(HEADER_PREFIX)) == 0) {
 			*newline = '\0';
 			out->header = line.start;
-		} else if (parse_line(out, &capacity, line, number, &may_peel) != 0) {
-			packed_free(out);
-			return -1;
+		} else {
+			parse_line(out, &capacity, line, number, &may_peel);
 		}
 	}
 	sort_refs(out);
@@ -318,6 +328,13 @@ int packed_find_in_file(int fd, uint64_t offset, uint64_t len, const char *name,
 	while (header_len < len && header_len < sizeof(header) - 1 &&
 	       (header[header_len] = (char)byte_at(p, header_len)) != '\n')
 		header_len++;
+	/* A header longer than the buffer cannot be skipped here: the search would start inside
+	 * it and could take its tail for a ref. Read such a file whole. */
+	if (header_len == sizeof(header) - 1 && header_len < len &&
+	    strncmp(header, HEADER_PREFIX, strlen(HEADER_PREFIX)) == 0) {
+		free(p);
+		return -1;
+	}
 	header[header_len] = '\n';
 	bool sorted;
 	uint64_t lo = (uint64_t)(skip_header(header, header + header_len + 1, &sorted) - header);

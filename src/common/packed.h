@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* packed-refs: parse, look up and write git's file of packed references. Pure code. */
+/* git's ref files: packed-refs (parse, look up, write) and what one loose ref file holds. Pure
+ * code. */
 #ifndef GITCAGE_PACKED_H
 #define GITCAGE_PACKED_H
 
@@ -28,7 +29,8 @@ struct packed_refs {
 bool packed_is_oid(const char *text, size_t len);
 
 /* Parse buf in place (names are NUL-terminated inside it): buf must stay alive as long as
- * out. Unsorted input is sorted. Returns 0, or -1 only when out of memory. */
+ * out. Unsorted input is sorted. Returns 0 (it dies when out of memory, as gitcage's
+ * allocations do). */
 int packed_parse(char *buf, size_t len, struct packed_refs *out);
 
 void packed_free(struct packed_refs *refs);
@@ -43,9 +45,22 @@ bool packed_find(const char *buf, size_t len, const char *name, struct packed_re
 
 /* The same lookup in the packed-refs bytes at [offset, offset + len) of fd, read with pread a
  * few blocks at a time: in a 100,000-ref file a binary search touches some twenty places,
- * and mapping them would cost a page fault each. Returns 1 (found), 0, or -1 (errno). */
+ * and mapping them would cost a page fault each. Returns 1 (found), 0, or -1: unreadable, or
+ * a file this search does not take (unsorted, or a header longer than 255 bytes), which the
+ * caller then reads whole for packed_find. */
 int packed_find_in_file(int fd, uint64_t offset, uint64_t len, const char *name,
 			struct packed_ref *out);
+
+/* What a loose ref file (refs/heads/main, HEAD) holds, as git reads it: "ref:" and a symbolic
+ * ref's target (*target: after the blanks, up to a newline or NUL; *target_len), or an id of
+ * OID_HEX_LEN lowercase hex digits alone or before a newline (copied into oid), or neither. */
+enum packed_loose {
+	PACKED_LOOSE_OID,
+	PACKED_LOOSE_SYMBOLIC,
+	PACKED_LOOSE_INVALID,
+};
+enum packed_loose packed_parse_loose(const char *data, size_t len, char oid[OID_HEX_LEN + 1],
+				     const char **target, size_t *target_len);
 
 /* Format a packed-refs file: header (or the one git writes today), then the refs, which
  * must be sorted. Returns a new buffer and its length in *len. */

@@ -12,12 +12,7 @@ const char relay_zero_id[RELAY_OID_HEX + 1] = "000000000000000000000000000000000
 
 bool relay_is_oid(const char *text, size_t len)
 {
-	if (len != RELAY_OID_HEX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
-			return false;
-	return true;
+	return len == RELAY_OID_HEX && hex_lower(text, len);
 }
 
 /* A ref name or option as one word of the wire: printable, no blank. Whether it is a valid

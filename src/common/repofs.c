@@ -20,13 +20,18 @@
 
 /* RESOLVE_NO_SYMLINKS refuses a link in any component, not only the last; with O_PATH |
  * O_NOFOLLOW a trailing link is opened itself, so that it can be examined. */
-static int open_beneath(int dirfd, const char *path, int flags)
+int repofs_open_beneath(int dirfd, const char *path, int flags, unsigned long long resolve)
 {
 	struct open_how how = {
 	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW),
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+	return repofs_open_beneath(dirfd, path, flags, 0);
 }
 
 int repofs_open_dir(int dirfd, const char *path, int extra_flags)
@@ -88,45 +93,13 @@ bool repofs_changed_since(const struct repofs_stamp *stamp, int64_t sec, int64_t
 	return stamp->ctime_sec > sec || (stamp->ctime_sec == sec && stamp->ctime_nsec >= nsec);
 }
 
-static int read_fd(int fd, size_t max, char **data, size_t *len)
-{
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (!S_ISREG(st.st_mode))
-		return errno = EINVAL, -1;
-	if ((uint64_t)st.st_size > max)
-		return errno = EFBIG, -1;
-	char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -1;
-	size_t done = 0;
-	/* The size may change while reading: never read past what was allocated. */
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	buf[done] = '\0';
-	*data = buf;
-	*len = done;
-	return 0;
-}
-
 int repofs_read(int dirfd, const char *path, size_t max, char **data, size_t *len)
 {
 	/* O_NONBLOCK: opening a planted FIFO must not hang; a regular file ignores it. */
 	int fd = repofs_open_file(dirfd, path);
 	if (fd < 0)
 		return -1;
-	int rc = read_fd(fd, max, data, len);
+	int rc = read_whole_file(fd, max, data, len);
 	int saved = errno;
 	close(fd);
 	errno = saved;

@@ -20,6 +20,11 @@ struct repofs_stamp {
 	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
 };
 
+/* openat2 of path beneath dirfd with flags | O_CLOEXEC | O_NOFOLLOW, refusing a symlink in any
+ * component, a /proc magic link and the escape from dirfd, and whatever resolve adds
+ * (RESOLVE_NO_XDEV). The one place gitcage opens beneath a root. Returns the fd or -1. */
+int repofs_open_beneath(int dirfd, const char *path, int flags, unsigned long long resolve);
+
 /* Open a directory beneath dirfd (O_DIRECTORY | O_CLOEXEC plus extra_flags), refusing any
  * symlink on the way and the escape from dirfd. Returns the fd or -1 with errno. */
 int repofs_open_dir(int dirfd, const char *path, int extra_flags);

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -126,11 +128,16 @@ int error_set(struct error *err, const char *fmt, ...)
 	return -1;
 }
 
-long long clock_us(void)
+long long clock_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long long clock_us(void)
+{
+	return clock_ns() / 1000;
 }
 
 long long clock_ms(void)
@@ -152,6 +159,66 @@ void grow_array(void *array, size_t *cap, size_t needed, size_t size)
 		die("out of memory");
 	*items = bigger;
 	*cap = grown;
+}
+
+void *array_append(void *array, size_t count, size_t size)
+{
+	char *grown = reallocarray(array, count + 1, size);
+	if (!grown)
+		die("out of memory");
+	memset(grown + count * size, 0, size);
+	return grown;
+}
+
+int read_whole_file(int fd, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		return errno = EINVAL, -1;
+	if ((uint64_t)st.st_size > max)
+		return errno = EFBIG, -1;
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -1;
+	size_t done = 0;
+	/* The size may change while reading: never read past what was allocated. */
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	buf[done] = '\0';
+	*data = buf;
+	*len = done;
+	return 0;
+}
+
+void strbuf_read_fd(struct strbuf *out, int fd, size_t max)
+{
+	char chunk[65536];
+	ssize_t n;
+	off_t offset = 0;
+	while (out->len < max && (n = pread(fd, chunk, sizeof(chunk), offset)) > 0) {
+		strbuf_add(out, chunk, (size_t)n);
+		offset += n;
+	}
+}
+
+bool hex_lower(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return false;
+	return true;
 }
 
 void strbuf_add(struct strbuf *buf, const void *data, size_t len)

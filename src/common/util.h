@@ -3,6 +3,7 @@
 #ifndef GITCAGE_UTIL_H
 #define GITCAGE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,17 +62,33 @@ void strvec_push(struct strvec *vec, const char *text);
 void strvec_pushf(struct strvec *vec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strvec_free(struct strvec *vec);
 
-/* Make room for at least needed items of size bytes in *array (capacity in *cap, doubled as
- * it grows). Dies when out of memory or on overflow. */
+/* Growable arrays. grow_array makes room for at least needed items of size bytes in *array
+ * (capacity in *cap, doubled as it grows); array_append grows an array that keeps no capacity
+ * by one zeroed item and returns it (the array's new address). Both die when out of memory or
+ * on overflow. */
 void grow_array(void *array, size_t *cap, size_t needed, size_t size);
+void *array_append(void *array, size_t count, size_t size);
+
+/* A regular file, whole: from its start whatever fd's offset (pread), at most max bytes, into
+ * a new NUL-terminated buffer. Returns 0, or -1 with errno: EINVAL for a file that is not
+ * regular, EFBIG for one larger than max. */
+int read_whole_file(int fd, size_t max, char **data, size_t *len);
+
+/* Append what fd holds from its start (pread: a memfd whose offset a child moved) to out,
+ * until its end or until out holds max bytes or more. */
+void strbuf_read_fd(struct strbuf *out, int fd, size_t max);
+
+/* Whether text[0, len) is all lowercase hexadecimal digits, as git writes object ids. */
+bool hex_lower(const char *text, size_t len);
 
 /* A file of gitcage's: name beside this executable when it exists there (a build tree),
  * else the installed path. */
 void path_beside_self(const char *name, const char *installed, char *out, size_t size);
 
-/* CLOCK_MONOTONIC, in milliseconds and in microseconds. */
+/* CLOCK_MONOTONIC, in milliseconds, microseconds and nanoseconds. */
 long long clock_ms(void);
 long long clock_us(void);
+long long clock_ns(void);
 
 /* Error out-parameter of pure code: the caller decides whether and how to report it. */
 struct error {

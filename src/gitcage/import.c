@@ -47,16 +47,6 @@ struct import {
 
 static void left_out(struct import *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Grow array by one zeroed element of size bytes. */
-static void *append_zeroed(void *array, size_t count, size_t size)
-{
-	char *grown = reallocarray(array, count + 1, size);
-	if (!grown)
-		die("out of memory");
-	memset(grown + count * size, 0, size);
-	return grown;
-}
-
 static void left_out(struct import *im, const char *fmt, ...)
 {
 	va_list ap;
@@ -118,7 +108,7 @@ static void add_member(struct group_def *group, const char *member)
 		if (strcmp(group->members.items[i], member) == 0)
 			return;
 	group->members.items =
-	    append_zeroed(group->members.items, group->members.count, sizeof(char *));
+	    array_append(group->members.items, group->members.count, sizeof(char *));
 	group->members.items[group->members.count++] = xstrdup(member);
 }
 
@@ -128,7 +118,7 @@ static void define_group(struct import *im, const char *name, const struct words
 {
 	struct group_def *group = find_group(im, name);
 	if (!group) {
-		im->groups = append_zeroed(im->groups, im->group_count, sizeof(*im->groups));
+		im->groups = array_append(im->groups, im->group_count, sizeof(*im->groups));
 		group = &im->groups[im->group_count++];
 		group->name = xstrdup(name);
 	}
@@ -212,7 +202,7 @@ static void rule_users(struct import *im, const struct words *words, size_t firs
 		else if (!group && strcmp(word, "@all") && !config_valid_user(word))
 			left_out(im, "user '%s' left out: not a name gitcage takes", word);
 		else {
-			out->items = append_zeroed(out->items, out->count, sizeof(char *));
+			out->items = array_append(out->items, out->count, sizeof(char *));
 			out->items[out->count++] = xstrdup(word);
 		}
 	}
@@ -266,7 +256,7 @@ static bool rule_refs(struct import *im, const struct words *words, size_t eq, s
 			config_words_free(refs);
 			return false;
 		}
-		refs->items = append_zeroed(refs->items, refs->count, sizeof(char *));
+		refs->items = array_append(refs->items, refs->count, sizeof(char *));
 		refs->items[refs->count++] = regex;
 	}
 	return true;

@@ -28,10 +28,7 @@ static void add_line(struct listing *list, const char *perms, const char *name)
 			return; /* each once */
 		}
 	}
-	char **grown = reallocarray(list->lines, list->count + 1, sizeof(*grown));
-	if (!grown)
-		die("out of memory");
-	list->lines = grown;
+	list->lines = array_append(list->lines, list->count, sizeof(*list->lines));
 	list->lines[list->count++] = line;
 }
 

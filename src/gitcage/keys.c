@@ -35,10 +35,9 @@ static void problem(struct keys_scan *scan, const char *fmt, ...)
 	va_start(ap, fmt);
 	int len = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	char **grown = reallocarray(scan->problems, scan->problem_count + 1, sizeof(*grown));
-	if (len < 0 || !grown)
+	if (len < 0)
 		die("out of memory");
-	scan->problems = grown;
+	scan->problems = array_append(scan->problems, scan->problem_count, sizeof(*scan->problems));
 	scan->problems[scan->problem_count++] = line;
 }
 
@@ -113,10 +112,7 @@ static const char *unsafe_path(const char *real, char *bad, size_t size)
 static void add_key(struct keys_scan *scan, const char *user, const struct key_line *key,
 		    const char *file)
 {
-	struct key_entry *grown = reallocarray(scan->keys, scan->count + 1, sizeof(*grown));
-	if (!grown)
-		die("out of memory");
-	scan->keys = grown;
+	scan->keys = array_append(scan->keys, scan->count, sizeof(*scan->keys));
 	scan->keys[scan->count++] = (struct key_entry){
 	    .user = xstrdup(user),
 	    .type = key->type,

@@ -4,25 +4,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/repofs.h"
 
 /* No symlinks anywhere (a link in the path could point at another user's repository or at
  * the service account's home), no escaping the root, no /proc magic links. */
 static int open_beneath(int dirfd, const char *path, int flags)
 {
-	struct open_how how = {
-	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW),
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return repofs_open_beneath(dirfd, path, flags, 0);
 }
 
 int repo_open_root(const char *root_path, struct error *err)

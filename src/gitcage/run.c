@@ -177,9 +177,10 @@ int verb_run(const struct global_options *options, int argc, char **argv)
 			die_errno("run: %s", repo_path);
 		/* Only a bare repository's objects and refs can be published. */
 		struct stat objects, refs;
-		if (run.writable && (fstatat(repo_fd, "objects", &objects, AT_SYMLINK_NOFOLLOW) != 0 ||
-				     fstatat(repo_fd, "refs", &refs, AT_SYMLINK_NOFOLLOW) != 0 ||
-				     !S_ISDIR(objects.st_mode) || !S_ISDIR(refs.st_mode)))
+		if (run.writable &&
+		    (fstatat(repo_fd, "objects", &objects, AT_SYMLINK_NOFOLLOW) != 0 ||
+		     fstatat(repo_fd, "refs", &refs, AT_SYMLINK_NOFOLLOW) != 0 ||
+		     !S_ISDIR(objects.st_mode) || !S_ISDIR(refs.st_mode)))
 			die("run: --writable needs a bare repository: %s has no objects/ and refs/",
 			    repo_path);
 	}

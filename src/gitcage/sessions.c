@@ -76,9 +76,7 @@ static int try_enter(int dirfd, const struct config *cfg, const char *user,
 
 static double now_seconds(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns() / 1e9;
 }
 
 static int refuse_full(const struct config *cfg, const char *user, bool server_full,

@@ -264,28 +264,23 @@ static int valid_name(const char *name)
 	return git_reference_name_is_valid(&valid, name) == 0 && valid;
 }
 
-/* A symbolic ref is fine in HEAD and, as in mirrors, under refs/ when it names a ref. */
-static void check_symref(struct offline *o, const char *name, const char *value)
-{
-	char target[PATH_MAX];
-	const char *start = value + 4; /* after "ref:" */
-	start += strspn(start, " \t");
-	snprintf(target, sizeof(target), "%.*s", (int)strcspn(start, "\n"), start);
-	if (strncmp(target, "refs/", 5) != 0 || !valid_name(target))
-		finding(o, "%s is a symbolic ref to an invalid name", name);
-}
-
-/* What a ref file holds: an object id, or "ref: NAME". */
+/* What a ref file holds: an object id, or "ref: NAME". A symbolic ref is fine in HEAD and,
+ * as in mirrors, under refs/ when it names a ref. */
 static void check_ref_value(struct offline *o, const char *name, const char *data, size_t len)
 {
-	char hex[GIT_OID_HEXSZ + 1];
-	if (strncmp(data, "ref:", 4) == 0) {
-		check_symref(o, name, data);
-	} else if (len >= GIT_OID_HEXSZ && strspn(data, "0123456789abcdef") == GIT_OID_HEXSZ &&
-		   (len == GIT_OID_HEXSZ || data[GIT_OID_HEXSZ] == '\n')) {
-		snprintf(hex, sizeof(hex), "%.40s", data);
+	char hex[OID_HEX_LEN + 1], target[PATH_MAX];
+	const char *symbolic;
+	size_t symbolic_len;
+	switch (packed_parse_loose(data, len, hex, &symbolic, &symbolic_len)) {
+	case PACKED_LOOSE_SYMBOLIC:
+		snprintf(target, sizeof(target), "%.*s", (int)symbolic_len, symbolic);
+		if (strncmp(target, "refs/", 5) != 0 || !valid_name(target))
+			finding(o, "%s is a symbolic ref to an invalid name", name);
+		break;
+	case PACKED_LOOSE_OID:
 		check_target(o, name, hex);
-	} else {
+		break;
+	default:
 		finding(o, "%s does not hold an object id", name);
 	}
 }

@@ -133,10 +133,7 @@ int cgroup_sweep(int dirfd)
 /* A name no other session uses: the pid, and the clock for a pid used again. */
 static int make_leaf(int parent_fd, struct cgroup_leaf *leaf, struct error *err)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	snprintf(leaf->name, sizeof(leaf->name), LEAF_PREFIX "%d-%lld", (int)getpid(),
-		 (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	snprintf(leaf->name, sizeof(leaf->name), LEAF_PREFIX "%d-%lld", (int)getpid(), clock_ns());
 	if (mkdirat(parent_fd, leaf->name, 0755) != 0)
 		return error_set(err, "cannot create the cgroup %s: %s", leaf->name,
 				 strerror(errno));

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/repofs.h"
 #include "common/util.h"
 #include "sandbox/hygiene.h"
 
@@ -168,9 +169,10 @@ void mounts_plan(const struct sandbox_spec *spec, struct mounts_plan *plan)
 		add_tree(plan, copy_tree(AT_FDCWD, spec->extra_readonly[i], READONLY_ATTRS),
 			 spec->extra_readonly[i], 0);
 	if (spec->writable_dir)
-		add_tree(plan,
-			 copy_tree(AT_FDCWD, spec->writable_dir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
-			 spec->writable_dir, 0);
+		add_tree(
+		    plan,
+		    copy_tree(AT_FDCWD, spec->writable_dir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+		    spec->writable_dir, 0);
 	if (spec->repo_path)
 		plan_repository(spec, plan);
 }
@@ -315,11 +317,8 @@ void mounts_build_root(const struct sandbox_spec *spec, struct mounts_plan *plan
  * caller closes it), or -1 when name does not exist. */
 static int bind_over(int dirfd, const char *repo_path, const char *name, unsigned long long attrs)
 {
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-					  RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
 	struct stat st;
-	int entry = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	int entry = repofs_open_beneath(dirfd, name, O_PATH, RESOLVE_NO_XDEV);
 	if (entry < 0 && errno == ENOENT)
 		return -1; /* nothing to protect; a new one lands in the upper layer, unpublished */
 	if (entry < 0 || fstat(entry, &st) != 0 || S_ISLNK(st.st_mode))

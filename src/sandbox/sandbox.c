@@ -473,17 +473,6 @@ static int memfd_with(const char *name, const struct strbuf *content)
 	return fd;
 }
 
-static void read_memfd(int fd, struct strbuf *out)
-{
-	char chunk[65536];
-	ssize_t n;
-	off_t offset = 0;
-	while (out && (n = pread(fd, chunk, sizeof(chunk), offset)) > 0) {
-		strbuf_add(out, chunk, (size_t)n);
-		offset += n;
-	}
-}
-
 void sandbox_capture(struct sandbox_spec *spec, const struct strbuf *in, struct strbuf *out,
 		     struct strbuf *err, struct sandbox_result *result)
 {
@@ -492,8 +481,10 @@ void sandbox_capture(struct sandbox_spec *spec, const struct strbuf *in, struct 
 	for (int i = 0; i < 3; i++)
 		spec->stdio[i] = fds[i];
 	sandbox_run(spec, result);
-	read_memfd(fds[1], out);
-	read_memfd(fds[2], err);
+	if (out)
+		strbuf_read_fd(out, fds[1], SIZE_MAX);
+	if (err)
+		strbuf_read_fd(err, fds[2], SIZE_MAX);
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
 }

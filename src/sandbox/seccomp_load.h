@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The sandbox's seccomp filter, compiled at build time (src/seccomp_gen.c). */
+/* The sandbox's seccomp filter, compiled at build time (src/sandbox/seccomp_gen.c). */
 #ifndef GITCAGE_SECCOMP_LOAD_H
 #define GITCAGE_SECCOMP_LOAD_H
 

@@ -55,9 +55,8 @@ static bool refname_valid(const char *name)
 {
 	size_t len = strlen(name);
 	if (strncmp(name, "refs/", 5) != 0 || name[len - 1] == '/' || name[len - 1] == '.' ||
-	    strstr(name, "..") || strstr(name, "//") || strstr(name, "@{") ||
-	    strstr(name, "/.") || strstr(name, ".lock/") ||
-	    (len >= 5 && strcmp(name + len - 5, ".lock") == 0))
+	    strstr(name, "..") || strstr(name, "//") || strstr(name, "@{") || strstr(name, "/.") ||
+	    strstr(name, ".lock/") || (len >= 5 && strcmp(name + len - 5, ".lock") == 0))
 		return false;
 	for (const char *c = name; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr(" ~^:?*[\\", *c))
@@ -70,9 +69,9 @@ void decide_before(const struct decide_context *ctx, struct txn_ref *refs, size_
 	for (size_t i = 0; i < count; i++) {
 		struct txn_ref *ref = &refs[i];
 		if (!refname_valid(ref->ref)) {
-			decide_refuse(ref, REFUSAL_NAME, strncmp(ref->ref, "refs/", 5) != 0
-							     ? "not a ref under refs/"
-							     : "not a valid ref name");
+			decide_refuse(ref, REFUSAL_NAME,
+				      strncmp(ref->ref, "refs/", 5) != 0 ? "not a ref under refs/"
+									 : "not a valid ref name");
 			continue;
 		}
 		if (ref->unchanged)

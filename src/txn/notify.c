@@ -36,13 +36,6 @@ static _Noreturn void exec_command(const struct notify_request *request, int inp
 	_exit(EXIT_CANNOT_EXEC);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The detached supervisor: runs the command, enforces the time limit, records the outcome. */
 static _Noreturn void supervise(const struct notify_request *request)
 {
@@ -52,7 +45,7 @@ static _Noreturn void supervise(const struct notify_request *request)
 		dup2(null, fd);
 	close_range(3, ~0U, 0);
 	int input = updates_fd(request->updates);
-	long long start = now_ms();
+	long long start = clock_ms();
 	pid_t child = fork();
 	if (child == 0)
 		exec_command(request, input);
@@ -82,7 +75,7 @@ static _Noreturn void supervise(const struct notify_request *request)
 	    .repo = request->repo,
 	    .verdict = *reason ? AUDIT_FAILED : AUDIT_OK,
 	    .reason = *reason ? reason : NULL,
-	    .duration_ms = now_ms() - start,
+	    .duration_ms = clock_ms() - start,
 	    .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	};
 	audit_write(request->audit, &record);

@@ -52,14 +52,15 @@ enum ref_kind refs_current(int repo_fd, const char *ref, char oid[RELAY_OID_HEX 
 			return packed_value(repo_fd, ref, oid);
 		return REF_UNREADABLE;
 	}
-	enum ref_kind kind = REF_UNREADABLE;
-	if (strncmp(data, "ref:", 4) == 0)
-		kind = REF_SYMBOLIC;
-	else if (len >= RELAY_OID_HEX && relay_is_oid(data, RELAY_OID_HEX) &&
-		 (len == RELAY_OID_HEX || data[RELAY_OID_HEX] == '\n')) {
-		memcpy(oid, data, RELAY_OID_HEX);
-		kind = REF_OID;
-	}
+	char value[OID_HEX_LEN + 1];
+	const char *target;
+	size_t target_len;
+	enum packed_loose kind = packed_parse_loose(data, len, value, &target, &target_len);
 	free(data);
-	return kind;
+	if (kind == PACKED_LOOSE_SYMBOLIC)
+		return REF_SYMBOLIC;
+	if (kind != PACKED_LOOSE_OID)
+		return REF_UNREADABLE;
+	memcpy(oid, value, RELAY_OID_HEX + 1);
+	return REF_OID;
 }

@@ -122,7 +122,8 @@ void session_sweep(struct state *state)
 	struct dirent *entry;
 	while (dir && (entry = readdir(dir))) {
 		if (repofs_is_leftover(entry->d_name))
-			repofs_remove(state->sessions_fd, entry->d_name); /* nobody's: a cut-short removal */
+			repofs_remove(state->sessions_fd,
+				      entry->d_name); /* nobody's: a cut-short removal */
 		else if (entry->d_name[0] != '.')
 			sweep_one(state, entry->d_name);
 	}

@@ -22,8 +22,7 @@ int stage_copy(int upper_fd, int stage_fd, const struct upper_scan *scan,
  * pack's index (objects/pack/pack-X.idx), 0444. Only a regular file, not a link, is taken,
  * and only an index that names pack by its checksum, which is its name, with its own
  * checksum right. */
-int stage_import(int from_dir, const char *name, int stage_fd, const char *pack,
-		 struct error *err);
+int stage_import(int from_dir, const char *name, int stage_fd, const char *pack, struct error *err);
 
 /* Move the staged files named in staged into the repository: packs before their index (git
  * finds a pack by its .idx), then loose objects. A file the repository already has is left as

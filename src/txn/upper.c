@@ -12,14 +12,6 @@
 
 #include "common/repofs.h"
 
-static bool is_hex(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
-			return false;
-	return true;
-}
-
 static bool under(const char *path, const char *dir)
 {
 	size_t len = strlen(dir);
@@ -29,7 +21,7 @@ static bool under(const char *path, const char *dir)
 /* objects/pack/pack-<40 hex>.<suffix>, for one of the suffixes given. */
 static bool is_pack_file(const char *path, const char *const *suffixes)
 {
-	if (strncmp(path, "objects/pack/pack-", 18) != 0 || !is_hex(path + 18, 40) ||
+	if (strncmp(path, "objects/pack/pack-", 18) != 0 || !hex_lower(path + 18, 40) ||
 	    path[58] != '.')
 		return false;
 	for (; *suffixes; suffixes++)
@@ -40,14 +32,14 @@ static bool is_pack_file(const char *path, const char *const *suffixes)
 
 static bool is_loose(const char *path)
 {
-	return strlen(path) == 49 && strncmp(path, "objects/", 8) == 0 && is_hex(path + 8, 2) &&
-	       path[10] == '/' && is_hex(path + 11, 38);
+	return strlen(path) == 49 && strncmp(path, "objects/", 8) == 0 && hex_lower(path + 8, 2) &&
+	       path[10] == '/' && hex_lower(path + 11, 38);
 }
 
 static bool is_object_dir(const char *path)
 {
 	return strcmp(path, "objects") == 0 || strcmp(path, "objects/pack") == 0 ||
-	       (strlen(path) == 10 && strncmp(path, "objects/", 8) == 0 && is_hex(path + 8, 2));
+	       (strlen(path) == 10 && strncmp(path, "objects/", 8) == 0 && hex_lower(path + 8, 2));
 }
 
 /* Where git keeps refs: loose refs, packed-refs, reflogs. */

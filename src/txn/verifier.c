@@ -110,17 +110,6 @@ void verifier_start(const struct verifier_spec *spec, struct verifier *v)
 	close(request[0]);
 }
 
-static void read_memfd(int fd, struct strbuf *out)
-{
-	char chunk[65536];
-	ssize_t n;
-	off_t offset = 0;
-	while (out->len < RELAY_MAX_BYTES && (n = pread(fd, chunk, sizeof(chunk), offset)) > 0) {
-		strbuf_add(out, chunk, (size_t)n);
-		offset += n;
-	}
-}
-
 /* The guard is gone: its exit status, its answer and its first error line. */
 static int finish(struct verifier *v, struct check_request *req, int *stop_signal,
 		  struct error *err)
@@ -133,8 +122,8 @@ static int finish(struct verifier *v, struct check_request *req, int *stop_signa
 	if (stop_signal)
 		*stop_signal = result.stop_signal;
 	int status = sandbox_exit_status(&result), rc = 0;
-	read_memfd(v->out_fd, &facts);
-	read_memfd(v->err_fd, &errors);
+	strbuf_read_fd(&facts, v->out_fd, RELAY_MAX_BYTES);
+	strbuf_read_fd(&errors, v->err_fd, RELAY_MAX_BYTES);
 	if (status != 0) {
 		first_error_line(&errors, line, sizeof(line));
 		rc = error_set(err, "the verifier failed (exit %d): %s", status, line);

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer target for request_parse: whatever the client sends, an accepted request must carry
- * a path that keeps every promise of struct request, and a refusal must carry a clean reason.
- *
- * clang -D_GNU_SOURCE -Isrc -g -fsanitize=fuzzer,address,undefined \
- *       tests/fuzz/fuzz_request.c src/request.c src/util.c -o fuzz_request
- * ./fuzz_request -max_total_time=60 */
+/* libFuzzer target for request_parse (src/gitcage/request.c), SSH_ORIGINAL_COMMAND as the
+ * client sends it: an accepted request must carry a service from the table and a path that
+ * keeps every promise of struct request (and quoting it again gives the same request); a
+ * refusal must carry a clean reason, and request_describe_refused names a known service. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,27 +69,52 @@ static void check_refusal(const struct error *err)
 		      "");
 }
 
-/* Quoting the parsed path again and parsing that must give the same request: the normalized
- * form is a fixed point. Only ' is escaped, so the command is never longer than the input. */
+/* Writing the parsed request again and parsing that must give the same request: the
+ * normalized form is a fixed point. A git service's path is quoted again (only ' is escaped);
+ * create's name is one unquoted word; info and help take nothing. */
 static void check_round_trip(const struct request *req)
 {
 	static char command[4 * PATH_MAX + 64];
-	size_t len = (size_t)sprintf(command, "%s '", request_service_name(req->service));
-	for (const char *p = req->path; *p; p++) {
-		if (*p == '\'') {
-			memcpy(command + len, "'\\''", 4);
-			len += 4;
-		} else {
-			command[len++] = *p;
+	size_t len = (size_t)sprintf(command, "%s", request_service_name(req->service));
+	if (req->service == SERVICE_CREATE)
+		len += (size_t)sprintf(command + len, " %s", req->path);
+	if (request_service_is_git(req->service)) {
+		memcpy(command + len, " '", 2);
+		len += 2;
+		for (const char *p = req->path; *p; p++) {
+			if (*p == '\'') {
+				memcpy(command + len, "'\\''", 4);
+				len += 4;
+			} else {
+				command[len++] = *p;
+			}
 		}
+		command[len++] = '\'';
 	}
-	memcpy(command + len, "'", 2);
+	command[len] = '\0';
 
 	struct request again;
 	struct error err = {.message = ""};
 	check(request_parse(command, &again, &err) == 0, "re-quoted path refused", req->path);
 	check(again.service == req->service, "re-quoted service differs", req->path);
 	check(strcmp(again.path, req->path) == 0, "re-quoted path differs", req->path);
+}
+
+/* What the audit record says of a refused command: a name from a fixed list, and a path only
+ * when it keeps the same promises as an accepted one. */
+static void check_described(const char *command)
+{
+	static const char *const names[] = {
+	    "git-upload-pack", "git-receive-pack",     "git-upload-archive", "info",   "help",
+	    "create",	       "git-lfs-authenticate", "git-lfs-transfer",   "unknown"};
+	struct request described;
+	const char *name = request_describe_refused(command, &described);
+	int known = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		known |= name && strcmp(name, names[i]) == 0;
+	check(known, "request_describe_refused named an unknown service", "");
+	if (described.path[0])
+		check_path(described.path, strlen(command));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,10 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(rc == 0 || rc == -1, "return value is neither 0 nor -1", "");
 	if (rc == 0) {
 		check(request_service_name(req.service) != NULL, "unknown service", req.path);
-		check_path(req.path, size);
+		if (req.service == SERVICE_INFO || req.service == SERVICE_HELP)
+			check(req.path[0] == '\0', "info or help with a path", req.path);
+		else
+			check_path(req.path, size);
 		check_round_trip(&req);
 	} else {
 		check_refusal(&err);
+		check_described(command);
 	}
 	free(command);
 	return 0;

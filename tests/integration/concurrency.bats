@@ -80,7 +80,7 @@ push_all() {
 
 fsck_clean() {
 	run git -C "$REPO" fsck --strict --no-dangling
-	[ "$status" -eq 0 ] && [ -z "$output" ] || flunk "fsck: $(ran)"
+	[[ $status -eq 0 && -z $output ]] || flunk "fsck: $(ran)"
 }
 
 no_scratch_left() {

@@ -48,6 +48,7 @@ in_repo() {
 @test "with --writable: hash-object -w, commit-tree and update-ref move the branch" {
 	local old commit
 	old=$(git -C "$REPO" rev-parse "$BRANCH")
+	# shellcheck disable=SC2016 # the script expands in the sandbox's sh
 	in_repo --writable sh -c '
 		blob=$(echo "written in the sandbox" | git hash-object -w --stdin) &&
 		tree=$(printf "100644 blob %s\tsandbox.txt\n" "$blob" | git mktree) &&
@@ -69,6 +70,7 @@ in_repo() {
 @test "with --writable: a loose tree fsck refuses (an entry named .git) is not published" {
 	local before
 	before=$(git -C "$REPO" for-each-ref)
+	# shellcheck disable=SC2016 # the script expands in the sandbox's sh
 	in_repo --writable sh -c '
 		blob=$(printf "[core]\n\tfsmonitor = touch /tmp/pwned\n" | git hash-object -w --stdin) &&
 		tree=$(printf "100644 blob %s\t.git\n" "$blob" | git mktree) &&

@@ -322,10 +322,13 @@ check_config_refuses() {
 	[ "${#lines[@]}" -eq 2 ] || flunk "$(ran)"
 	[[ ${lines[0]} == "restrict,command=\"$GITCAGE --config $CONF serve alice\" ssh-ed25519 "* ]] ||
 		flunk "$(ran)"
-	run "$GITCAGE" --config "$CONF" keys $(cut -d' ' -f1,2 "$SSHD_DIR/bob.pub")
+	local type blob
+	read -r type blob _ <"$SSHD_DIR/bob.pub"
+	run "$GITCAGE" --config "$CONF" keys "$type" "$blob"
 	exit_status_is 0
 	[ "${#lines[@]}" -eq 1 ] && [[ $output == *"serve bob\""* ]] || flunk "$(ran)"
-	run "$GITCAGE" --config "$CONF" keys $(cut -d' ' -f1,2 "$SSHD_DIR/carol.pub")
+	read -r type blob _ <"$SSHD_DIR/carol.pub"
+	run "$GITCAGE" --config "$CONF" keys "$type" "$blob"
 	exit_status_is 1
 	[ -z "$output" ] || flunk "$(ran)"
 }
@@ -340,6 +343,7 @@ check_config_refuses() {
 	cp "$SSHD_DIR/alice.pub" "$BATS_TEST_TMPDIR/keys/alice.pub"
 	local saved_dir=$SSHD_DIR saved_port=$SSHD_PORT
 	# A second server whose only source of keys is gitcage keys %t %k.
+	# shellcheck disable=SC2034 # read by sshd_start (tests/lib/sshd.bash)
 	SSHD_EXTRA_CONFIG="AuthorizedKeysFile none
 AuthorizedKeysCommand $GITCAGE_ROOT_OWNED --config $CONF keys %t %k
 AuthorizedKeysCommandUser $(id -un)"

@@ -66,6 +66,7 @@ setup() {
 }
 
 @test "main moved to a blob after git's work" {
+	# shellcheck disable=SC2016 # the damage runs in the sandbox's shell
 	damage_after 'blob=$(/usr/bin/git rev-parse HEAD:file.txt) && echo $blob >refs/heads/main'
 }
 
@@ -99,8 +100,8 @@ setup() {
 }
 
 @test "the .idx of an existing pack edited in place" {
-	local idx
-	idx=$(cd "$REPO" && ls objects/pack/*.idx | head -n 1)
+	local idx idxs=("$REPO"/objects/pack/*.idx)
+	idx=${idxs[0]#"$REPO"/}
 	damage_before "chmod u+w $idx; printf 'X' | dd of=$idx bs=1 seek=1100 conv=notrunc 2>/dev/null"
 	expect_refused
 	damage_after "chmod u+w $idx; printf 'X' | dd of=$idx bs=1 seek=1100 conv=notrunc 2>/dev/null"

@@ -5,6 +5,7 @@
 # repository afterwards: every file's type, mode and hash. Load after common and sshd.
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034 # for the tests that load this file
 MISSING_OID=1234567890123456789012345678901234567890
 
 tamper_setup() {
@@ -92,6 +93,7 @@ repo_state() {
 
 remember_state() {
 	STATE_BEFORE=$(repo_state)
+	# shellcheck disable=SC2034 # for the tests that load this file
 	MAIN_BEFORE=$(git -C "$REPO" rev-parse main)
 	cksum </etc/passwd >"$BATS_TEST_TMPDIR/passwd.sum"
 }
@@ -105,6 +107,7 @@ push_honest() {
 	run env GIT_SSH_COMMAND="$(sshd_git_ssh_command alice)" \
 		git -C "$work" push "$URL" "HEAD:$1"
 	PUSH_OUTPUT=$output
+	# shellcheck disable=SC2154 # bats's run sets status
 	PUSH_STATUS=$status
 }
 
@@ -115,7 +118,7 @@ check_host() {
 
 fsck_clean() {
 	run git -C "$REPO" fsck --strict --no-dangling
-	[ "$status" -eq 0 ] && [ -z "$output" ] || flunk "fsck: $(ran)"
+	[[ $status -eq 0 && -z $output ]] || flunk "fsck: $(ran)"
 }
 
 # The repository is byte for byte what it was.

@@ -410,6 +410,7 @@ daemon_pids() {
 @test "an inherited persona is reset to PER_LINUX" {
 	run setarch "$(uname -m)" -R cat /proc/self/personality
 	[ "$output" = 00040000 ] || flunk "control: setarch -R did not set ADDR_NO_RANDOMIZE: $(ran)"
+	# shellcheck disable=SC2153 # GITCAGE is common.bash's
 	run setarch "$(uname -m)" -R "$GITCAGE" --config "$CONFIG" run -- cat /proc/self/personality
 	exit_status_is 0
 	[ "$output" = 00000000 ] || flunk "$(ran)"
@@ -892,6 +893,7 @@ cage_then_signal() {
 	run --separate-stderr cage --repo "$REPO" -- \
 		"$REPO/gitcage" --config "$REPO/inner.conf" run -- echo unconfined
 	exit_status_is 125
+	# shellcheck disable=SC2154 # bats's run --separate-stderr sets them
 	[ "${#stderr_lines[@]}" -eq 1 ] || flunk "not one line: $stderr"
 	[[ $stderr == *"cannot create the sandbox's namespaces"* || $stderr == *"user namespaces"* ]] ||
 		flunk "the cause is not named: $stderr"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/config.c. Run from the repository root: one test reads
- * config/gitcage.conf by its relative path. */
+/* Unit tests for src/common/config.c, config_repo.c and config_ini.c. Run from the repository root:
+ * one test reads config/gitcage.conf by its relative path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1109,6 +1109,47 @@ static void test_bad_rules(void **state)
 	assert_string_equal(f->cfg.default_branch, "main");
 }
 
+/* glibc's regcomp spells repetitions out, and nested ones multiply: a pattern that would take
+ * gigabytes is refused before regcomp sees it; ordinary repetitions pass. */
+static void test_costly_patterns(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(parse(f,
+			       "[repo ~team/[a-z]+(-[0-9]{1,3})? ~u/(x|y){100} ~[[:alpha:]]{3}]\n"
+			       "RW+ release/[0-9]+\\.[0-9]+ (a{100}){100} = alice\n"
+			       "RW [a-z]{3}(x|y)* = alice\n"),
+			 0);
+	assert_int_equal(f->cfg.repos[0].rule_count, 2);
+	const char *costly[] = {
+	    "a++++++++++++++++++++++++++++++++++++++++", /* 2^40 copies */
+	    "x{32767}{32767}",
+	    "(a{300}){300}",
+	    "((((a{9}){9}){9}){9}){9}",
+	    NULL, /* 64 groups, one inside the other */
+	};
+	char deep[64 + 1 + 64 + 1];
+	memset(deep, '(', 64);
+	deep[64] = 'a';
+	memset(deep + 65, ')', 64);
+	deep[129] = '\0';
+	costly[ARRAY_SIZE(costly) - 1] = deep;
+	for (size_t i = 0; i < ARRAY_SIZE(costly); i++) {
+		char text[512], expected[512];
+		snprintf(text, sizeof(text), "[repo a]\nRW %s = alice\n", costly[i]);
+		snprintf(expected, sizeof(expected),
+			 NAME ":2: invalid ref pattern '%s' in [repo a]: it repeats too much "
+			      "(regcomp would spell out more than 65536 pieces)",
+			 costly[i]);
+		expect_one_error(f, text, expected);
+		snprintf(text, sizeof(text), "[repo ~%s]\n", costly[i]);
+		snprintf(expected, sizeof(expected),
+			 NAME ":1: invalid repository path '~%s': it repeats too much (regcomp "
+			      "would spell out more than 65536 pieces)",
+			 costly[i]);
+		expect_one_error(f, text, expected);
+	}
+}
+
 /* ---- config_find_repo ---- */
 
 static void test_find_repo(void **state)
@@ -1257,6 +1298,7 @@ int main(void)
 	    TEST(test_load_reports_parse_errors),
 	    TEST(test_load_refuses_untrusted_git_and_hooks),
 	    TEST(test_load_accepts_absent_hooks_and_system_git),
+	    TEST(test_costly_patterns),
 	    TEST(test_find_repo),
 	    TEST(test_find_repo_none),
 	    TEST(test_example_config_parses),

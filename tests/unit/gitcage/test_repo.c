@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/repo.c: resolution beneath the root never follows a symlink or leaves the
- * root, and an unsafe layout is refused with a reason for the audit log. */
+/* Unit tests for src/gitcage/repo.c: resolution beneath the root never follows a symlink or leaves
+ * the root, and an unsafe layout is refused with a reason for the audit log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

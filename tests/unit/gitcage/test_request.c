@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/request.c: what a hostile SSH_ORIGINAL_COMMAND must not get through, and
- * what real git clients send that must keep working. */
+/* Unit tests for src/gitcage/request.c: what a hostile SSH_ORIGINAL_COMMAND must not get through,
+ * and what real git clients send that must keep working. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests for src/gitconfig.c: `gitcage verify` must see every variable git would see
+/* Unit tests for src/guard/gitconfig.c: `gitcage verify` must see every variable git would see
  * (a parser that misses one is a blind spot), and refuse what git refuses. */
 #include <setjmp.h>
 #include <stdarg.h>

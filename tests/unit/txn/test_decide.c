@@ -219,11 +219,12 @@ static void test_symbolic_and_outside_refs(void **state)
 static void test_names_git_would_not_make(void **state)
 {
 	struct fixture *f = *state;
-	struct txn_ref *noop = add(f, B, B, "refs/heads/feature/./x", B, "commit", CHECK_FF_UNASKED);
+	struct txn_ref *noop =
+	    add(f, B, B, "refs/heads/feature/./x", B, "commit", CHECK_FF_UNASKED);
 	struct txn_ref *gone = add(f, A, Z, "refs/heads/a..b", A, NULL, CHECK_FF_UNASKED);
 	struct txn_ref *lock = add(f, Z, B, "refs/heads/x.lock", Z, "commit", CHECK_FF_UNASKED);
-	struct txn_ref *fine = add(f, Z, B, "refs/heads/feature/x-1_2@3", Z, "commit",
-				   CHECK_FF_UNASKED);
+	struct txn_ref *fine =
+	    add(f, Z, B, "refs/heads/feature/x-1_2@3", Z, "commit", CHECK_FF_UNASKED);
 	decide(f);
 	assert_int_equal(noop->refusal, REFUSAL_NAME);
 	assert_false(noop->unchanged);
@@ -231,9 +232,10 @@ static void test_names_git_would_not_make(void **state)
 	assert_int_equal(lock->refusal, REFUSAL_NAME);
 	assert_string_equal(lock->reason, "not a valid ref name");
 	assert_int_equal(fine->refusal, REFUSAL_NONE);
-	const char *bad[] = {"refs/heads/", "refs/heads/x.", "refs//x", "refs/heads/a@{1}",
-			     "refs/heads/a b", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b",
-			     "refs/heads/a?", "refs/heads/a*", "refs/heads/[a", "refs/heads/a\\b",
+	const char *bad[] = {"refs/heads/",	   "refs/heads/x.",	  "refs//x",
+			     "refs/heads/a@{1}",   "refs/heads/a b",	  "refs/heads/a~1",
+			     "refs/heads/a^",	   "refs/heads/a:b",	  "refs/heads/a?",
+			     "refs/heads/a*",	   "refs/heads/[a",	  "refs/heads/a\\b",
 			     "refs/heads/.hidden", "refs/heads/x.lock/y", "refs/heads/a\tb"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct txn_ref ref = {.ref = (char *)bad[i]};
